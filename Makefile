@@ -1,0 +1,42 @@
+# Civis Data — the two set-up commands are `make demo` and `make test`.
+# Both create .venv with Python >= 3.12 and install the project from the pinned constraints.
+
+SHELL := /bin/bash
+PORT ?= 8000
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.civis-installed
+CONSTRAINTS := requirements/constraints.txt
+# The first interpreter found that is Python 3.12 or newer.
+PYTHON ?= $(shell for p in python3.12 python3.13 python3.14 python3 python; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' \
+	2>/dev/null && { echo $$p; break; }; done)
+
+.PHONY: venv demo test test-postgres lint bench clean
+
+$(STAMP): pyproject.toml $(CONSTRAINTS)
+	@if [ -z "$(PYTHON)" ]; then echo "Civis Data needs Python 3.12 or newer (python3.12 not found)." >&2; exit 1; fi
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS) -e ".[dev]"
+	@touch $@
+
+venv: $(STAMP)
+
+demo: venv
+	@mkdir -p var
+	CIVIS_DEBUG=1 $(BIN)/python manage.py migrate --noinput -v 0
+	CIVIS_DEBUG=1 $(BIN)/python manage.py civis_demo
+	@echo ""
+	@echo "Civis Data tourne sur http://127.0.0.1:$(PORT)/  (administration : http://127.0.0.1:$(PORT)/admin/)"
+	@echo "Arrêt : Ctrl+C"
+	CIVIS_DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+test: venv
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+	CIVIS_DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -1,0 +1,68 @@
+"""Load the demo territory, its pages and the demo accounts. Safe to run again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from civis.portal.services import authority_pages_sync, home_page_ensure
+from identity.models import Authority, Membership, User
+from identity.services import membership_grant, territory_import
+from identity.territory import load_territory
+
+DEMO_TERRITORY = Path(settings.BASE_DIR) / "identity" / "data" / "demo-territory"
+DEMO_PASSWORD = "demo-civis-2026"  # noqa: S105 - demo accounts only, printed on purpose
+REGION_CODE = "75"  # Nouvelle-Aquitaine
+METROPOLE_SIREN = "243300316"  # Bordeaux Métropole
+MERIGNAC_INSEE = "33281"
+
+# (username, first name, last name, kind, [(authority lookup, role)])
+DEMO_ACCOUNTS = [
+    ("citoyen", "Camille", "Martin", User.Kind.CITIZEN, []),
+    ("agent-merignac", "Alex", "Durand", User.Kind.AGENT,
+     [({"kind": "commune", "insee_code": MERIGNAC_INSEE}, Membership.Role.AGENT)]),
+    ("editeur-merignac", "Sacha", "Bernard", User.Kind.AGENT,
+     [({"kind": "commune", "insee_code": MERIGNAC_INSEE}, Membership.Role.PUBLISHER)]),
+    ("editeur-metropole", "Dominique", "Petit", User.Kind.AGENT,
+     [({"kind": "epci", "siren": METROPOLE_SIREN}, Membership.Role.PUBLISHER)]),
+    ("admin-region", "Claude", "Moreau", User.Kind.AGENT,
+     [({"kind": "region", "insee_code": REGION_CODE}, Membership.Role.TERRITORY_ADMIN)]),
+]
+
+
+class Command(BaseCommand):
+    help = "Charge le territoire de démonstration, ses pages et les comptes de démonstration."
+
+    @transaction.atomic
+    def handle(self, *args, **options) -> None:
+        data = load_territory(DEMO_TERRITORY)
+        report = territory_import(data=data)
+        self.stdout.write(report.summary())
+
+        region = Authority.objects.get(kind=Authority.Kind.REGION, insee_code=REGION_CODE)
+        home = home_page_ensure(title=f"Portail de la région {region.name}", territory=region)
+        codes = {c["code"] for c in data.communes} | {r["code"] for r in data.regions} \
+            | {d["code"] for d in data.departements}
+        sirens = {e["code"] for e in data.epcis}
+        demo_authorities = list(
+            Authority.objects.filter(insee_code__in=codes)
+            | Authority.objects.filter(siren__in=sirens, kind=Authority.Kind.EPCI)
+        )
+        counts = authority_pages_sync(home=home, authorities=demo_authorities)
+        self.stdout.write(f"Pages : {counts['created']} créée(s), {counts['updated']} mise(s) "
+                          f"à jour, {counts['moved']} déplacée(s).")
+
+        for username, first, last, kind, roles in DEMO_ACCOUNTS:
+            user, _created = User.objects.get_or_create(username=username, defaults={
+                "first_name": first, "last_name": last, "kind": kind,
+                "email": f"{username}@demo.civis.invalid",
+            })
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+            for lookup, role in roles:
+                membership_grant(actor=None, user=user,
+                                 authority=Authority.objects.get(**lookup), role=role)
+        self.stdout.write(self.style.SUCCESS("Démonstration prête."))

@@ -1,0 +1,16 @@
+"""Loaded by pytest (``-p tests.testenv``) before Django reads its settings.
+
+The suite runs with production settings (debug off), so it needs a secret key; files go to a
+throwaway directory. Nothing here overrides a value the caller already set (``DATABASE_URL``).
+"""
+
+import os
+import tempfile
+
+os.environ.setdefault("CIVIS_DEBUG", "0")
+os.environ.setdefault("CIVIS_SECRET_KEY", "tests-only-secret-key-not-used-anywhere-else")
+os.environ.setdefault("CIVIS_SECURE_SSL_REDIRECT", "0")
+os.environ.setdefault("CIVIS_SECURE_COOKIES", "0")
+os.environ.setdefault("CIVIS_VAR_DIR", tempfile.mkdtemp(prefix="civis-tests-"))
+# WhiteNoise warns at every request when STATIC_ROOT does not exist yet.
+os.makedirs(os.path.join(os.environ["CIVIS_VAR_DIR"], "static"), exist_ok=True)
