@@ -73,10 +73,13 @@ INSTALLED_APPS = [
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
+    "wagtail.contrib.sitemaps",
     "wagtail.embeds",
     "wagtail.sites",
     "wagtail.users",
     "wagtail.snippets",
+    # Needed by the admin's JavaScript config; its menu and serve URLs are not used: our
+    # documents.Document is the one document store (see documents/wagtail_hooks.py).
     "wagtail.documents",
     "wagtail.images",
     "wagtail.search",
@@ -91,7 +94,16 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
+    "guardian",
+    "django_tasks_db",
 ]
+
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "guardian.backends.ObjectPermissionBackend",
+]
+# No guardian "anonymous user" row: anonymous visitors read through the selector's rules.
+ANONYMOUS_USER_NAME = None
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -145,6 +157,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
     DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+IS_POSTGRESQL = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+if IS_POSTGRESQL:
+    # Wagtail's PostgreSQL search index uses SearchVectorField and GIN indexes.
+    INSTALLED_APPS.append("django.contrib.postgres")
 
 AUTH_USER_MODEL = "identity.User"
 AUTH_PASSWORD_VALIDATORS = [
@@ -154,7 +170,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "citizen_space"
 
 # --- Internationalisation: French first, English available ----------------------------------
 LANGUAGE_CODE = "fr"
@@ -171,8 +188,32 @@ STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("CIVIS_STATIC_ROOT", VAR_DIR / "static"))
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("CIVIS_MEDIA_ROOT", VAR_DIR / "media"))
+# Document files are private: no MEDIA_URL serves them, only the permission-checked views.
+CIVIS_S3_BUCKET = os.environ.get("CIVIS_S3_BUCKET", "")
+if CIVIS_S3_BUCKET:
+    DOCUMENT_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": CIVIS_S3_BUCKET,
+            "endpoint_url": os.environ.get("CIVIS_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("CIVIS_S3_REGION") or None,
+            "access_key": os.environ.get("CIVIS_S3_ACCESS_KEY_ID") or None,
+            "secret_key": os.environ.get("CIVIS_S3_SECRET_ACCESS_KEY") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "querystring_expire": 60,
+            "file_overwrite": False,
+            "location": os.environ.get("CIVIS_S3_PREFIX", ""),
+        },
+    }
+else:
+    DOCUMENT_STORAGE = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(MEDIA_ROOT / "private"), "base_url": None},
+    }
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "documents": DOCUMENT_STORAGE,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -182,6 +223,24 @@ STORAGES = {
     },
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+CIVIS_MAX_UPLOAD_MB = env_int("CIVIS_MAX_UPLOAD_MB", 50)
+CIVIS_AUDIT_RETENTION_DAYS = env_int("CIVIS_AUDIT_RETENTION_DAYS", 365)
+
+# --- Background tasks -----------------------------------------------------------------------
+# Two task frameworks read TASKS: Wagtail's (the django-tasks package, "default" alias) and
+# Django's own, which runs our tasks on the "civis" alias: a database queue drained by
+# `manage.py db_worker --backend civis`, or immediate when CIVIS_TASKS_IMMEDIATE=1 (tests).
+TASKS = {
+    "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"},
+    "civis": {
+        "BACKEND": (
+            "django.tasks.backends.immediate.ImmediateBackend"
+            if env_bool("CIVIS_TASKS_IMMEDIATE", False)
+            else "django_tasks_db.DatabaseBackend"
+        ),
+        "QUEUES": ["default"],
+    },
+}
 
 # --- Search ---------------------------------------------------------------------------------
 CIVIS_ELASTICSEARCH_URL = os.environ.get("CIVIS_ELASTICSEARCH_URL", "")
@@ -199,7 +258,6 @@ if CIVIS_ELASTICSEARCH_URL:
 # --- Wagtail --------------------------------------------------------------------------------
 WAGTAIL_SITE_NAME = os.environ.get("CIVIS_SITE_NAME", "Civis Data")
 WAGTAILADMIN_BASE_URL = os.environ.get("CIVIS_BASE_URL", "http://127.0.0.1:8000")
-WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "json", "odp", "ods", "odt", "pdf", "txt", "xlsx"]
 
 # --- Security -------------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -1,23 +1,38 @@
-from django.conf import settings
+from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
-from wagtail.documents import urls as wagtaildocs_urls
+from wagtail.contrib.sitemaps import Sitemap as PageSitemap
 
 from civis.portal import views as portal_views
+from documents import api as documents_api
+from documents import views as documents_views
+from documents.feeds import DocumentSitemap, LatestDocumentsFeed
+from identity import views as identity_views
+
+sitemaps = {"pages": PageSitemap, "documents": DocumentSitemap}
 
 urlpatterns = [
     path("healthz", portal_views.healthz, name="healthz"),
     path("admin/", include(wagtailadmin_urls)),
-    path("documents/", include(wagtaildocs_urls)),
     path("recherche/", portal_views.search, name="search"),
+    path("connexion/", identity_views.LoginView.as_view(), name="login"),
+    path("deconnexion/", identity_views.LogoutView.as_view(), name="logout"),
+    path("mon-espace/", documents_views.citizen_space, name="citizen_space"),
+    path("documents/flux/", LatestDocumentsFeed(), name="documents_feed"),
+    path("documents/<int:document_id>/", documents_views.document_detail,
+         name="document_detail"),
+    path("documents/<int:document_id>/telecharger", documents_views.document_download,
+         name="document_download"),
+    path("api/v1/documents/", documents_api.document_list, name="api_document_list"),
+    path("api/v1/documents/<int:document_id>/", documents_api.document_item,
+         name="api_document_item"),
+    path("api/v1/documents/<int:document_id>/download", documents_api.document_download,
+         name="api_document_download"),
+    path("sitemap.xml", sitemap_views.sitemap, {"sitemaps": sitemaps},
+         name="django.contrib.sitemaps.views.sitemap"),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
-
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 # Wagtail's page tree answers everything else; keep it last.
 urlpatterns += [path("", include(wagtail_urls))]

@@ -11,6 +11,8 @@ os.environ.setdefault("CIVIS_DEBUG", "0")
 os.environ.setdefault("CIVIS_SECRET_KEY", "tests-only-secret-key-not-used-anywhere-else")
 os.environ.setdefault("CIVIS_SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("CIVIS_SECURE_COOKIES", "0")
+# Background tasks (text extraction) run inline, so a test sees their effect at once.
+os.environ.setdefault("CIVIS_TASKS_IMMEDIATE", "1")
 os.environ.setdefault("CIVIS_VAR_DIR", tempfile.mkdtemp(prefix="civis-tests-"))
 # WhiteNoise warns at every request when STATIC_ROOT does not exist yet.
 os.makedirs(os.path.join(os.environ["CIVIS_VAR_DIR"], "static"), exist_ok=True)

@@ -12,6 +12,7 @@ from wagtail.fields import RichTextField
 from wagtail.models import Page
 from wagtail.search import index
 
+from documents.views import latest_public_documents
 from identity.models import Authority
 
 KIND_ORDER = [Authority.Kind.REGION, Authority.Kind.DEPARTEMENT, Authority.Kind.EPCI,
@@ -91,7 +92,7 @@ class AuthorityPage(Page):
             parent_authority=authority.parent,
             child_groups=group_by_kind(children),
             child_count=len(children),
-            latest_documents=[],
+            latest_documents=latest_public_documents(authority),
             services=[],
         )
         return context

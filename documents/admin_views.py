@@ -1,0 +1,196 @@
+"""Wagtail admin for agents: publish documents, replace files, and read the audit log.
+
+Lists come from documents_editable_by; every write goes through documents.services.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.forms import WagtailAdminModelForm
+from wagtail.admin.ui.tables import Column, UpdatedAtColumn
+from wagtail.admin.views import generic
+from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.permission_policies.base import BasePermissionPolicy
+
+from documents import services
+from documents.http import client_ip
+from documents.models import AuditEvent, Document
+from documents.selectors import authorities_publishable_by, can_edit, documents_editable_by
+from identity.models import User
+from identity.selectors import principals_of, subtree_ids
+
+
+class DocumentPermissionPolicy(BasePermissionPolicy):
+    """Wagtail's questions answered by the document store's selectors."""
+
+    def user_has_permission(self, user, action: str) -> bool:
+        if action in ("add", "change", "view"):
+            return authorities_publishable_by(user).exists()
+        return False  # never delete: withdraw instead, history stays
+
+    def user_has_permission_for_instance(self, user, action: str, instance: Document) -> bool:
+        return action in ("change", "view") and can_edit(user, instance)
+
+    def instances_user_has_permission_for(self, user, action: str):
+        if action in ("change", "view"):
+            return documents_editable_by(user)
+        return Document.objects.none()
+
+    def users_with_permission(self, action: str):
+        return User.objects.none()
+
+    def users_with_permission_for_instance(self, action: str, instance: Document):
+        return User.objects.none()
+
+
+class DocumentForm(WagtailAdminModelForm):
+    ACTIONS = [("", _("Ne pas changer le statut")), ("publish", _("Publier")),
+               ("withdraw", _("Retirer"))]
+
+    file = forms.FileField(label=_("Fichier"), required=False, help_text=_(
+        "PDF, ODT, ODS, DOCX, XLSX, CSV, TXT, JSON, PNG ou JPEG. Remplacer le fichier crée "
+        "une nouvelle version ; les précédentes sont conservées."))
+    addressee_username = forms.CharField(label=_("Destinataire (identifiant du citoyen)"),
+                                         required=False, help_text=_(
+                                             "Seulement pour un document personnel."))
+    tag_names = forms.CharField(label=_("Mots-clés"), required=False,
+                                help_text=_("Séparés par des virgules."))
+    status_action = forms.ChoiceField(label=_("Statut"), choices=ACTIONS, required=False)
+
+    class Meta:
+        model = Document
+        fields = ["owner", "title", "summary", "document_type", "published_on", "audience",
+                  "licence"]
+
+    def __init__(self, *args: Any, for_user=None, **kwargs: Any) -> None:
+        super().__init__(*args, for_user=for_user, **kwargs)
+        self.fields["owner"].queryset = authorities_publishable_by(for_user).order_by("name")
+        if self.instance.pk:
+            self.fields["owner"].disabled = True
+            if self.instance.addressee_id:
+                self.initial["addressee_username"] = self.instance.addressee.username
+            self.initial["tag_names"] = ", ".join(sorted(self.instance.tags.names()))
+        else:
+            self.fields["file"].required = True
+            self.fields["status_action"].choices = [("", _("Enregistrer comme brouillon")),
+                                                    ("publish", _("Publier"))]
+
+    def clean_addressee_username(self) -> User | None:
+        username = self.cleaned_data.get("addressee_username", "").strip()
+        if not username:
+            return None
+        user = User.objects.filter(username=username, kind=User.Kind.CITIZEN).first()
+        if user is None:
+            raise ValidationError(_("Aucun citoyen n'a cet identifiant."))
+        return user
+
+    def tags(self) -> list[str]:
+        return [t.strip() for t in self.cleaned_data.get("tag_names", "").split(",") if t.strip()]
+
+
+def _apply_errors(form: forms.Form, error: ValidationError) -> None:
+    mapping = {"addressee": "addressee_username"}
+    if hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            field = mapping.get(field, field)
+            form.add_error(field if field in form.fields else None, messages)
+    else:
+        form.add_error(None, error.messages)
+
+
+class _ServiceFormMixin:
+    def form_valid(self, form: DocumentForm) -> HttpResponse:
+        self.form = form
+        try:
+            self.object = self.save_instance()
+        except ValidationError as error:
+            _apply_errors(form, error)
+            return self.form_invalid(form)
+        except PermissionDenied as error:
+            form.add_error(None, str(error))
+            return self.form_invalid(form)
+        return self.save_action()
+
+
+class DocumentCreateView(_ServiceFormMixin, generic.CreateView):
+    def save_instance(self) -> Document:
+        data = self.form.cleaned_data
+        upload = data["file"]
+        return services.document_create(
+            actor=self.request.user, owner=data["owner"], title=data["title"],
+            summary=data["summary"], document_type=data["document_type"],
+            audience=data["audience"], addressee=data["addressee_username"],
+            tags=self.form.tags(), licence=data["licence"], published_on=data["published_on"],
+            publish=data["status_action"] == "publish",
+            upload=services.Upload(upload, upload.name), ip_address=client_ip(self.request),
+        )
+
+
+class DocumentEditView(_ServiceFormMixin, generic.EditView):
+    def save_instance(self) -> Document:
+        data, actor, ip = self.form.cleaned_data, self.request.user, client_ip(self.request)
+        document = services.document_update(
+            actor=actor, document=self.object, tags=self.form.tags(), ip_address=ip,
+            title=data["title"], summary=data["summary"], document_type=data["document_type"],
+            published_on=data["published_on"], audience=data["audience"],
+            licence=data["licence"], addressee=data["addressee_username"],
+        )
+        if data.get("file"):
+            services.document_replace_file(actor=actor, document=document, ip_address=ip,
+                                           upload=services.Upload(data["file"],
+                                                                  data["file"].name))
+        if data.get("status_action") == "publish":
+            document = services.document_publish(actor=actor, document=document,
+                                                 ip_address=ip)
+        elif data.get("status_action") == "withdraw":
+            document = services.document_withdraw(actor=actor, document=document,
+                                                  ip_address=ip)
+        return document
+
+
+class DocumentIndexView(generic.IndexView):
+    def get_base_queryset(self):
+        return documents_editable_by(self.request.user).select_related("owner")
+
+
+class DocumentViewSet(ModelViewSet):
+    model = Document
+    form_fields = DocumentForm.Meta.fields
+    icon = "doc-full"
+    menu_label = _("Documents")
+    menu_order = 150
+    add_to_admin_menu = True
+    index_view_class = DocumentIndexView
+    add_view_class = DocumentCreateView
+    edit_view_class = DocumentEditView
+    list_display = ["title", Column("owner", label=_("Collectivité")), "document_type",
+                    "status", "audience", "published_on", UpdatedAtColumn()]
+    list_filter = ["status", "audience", "document_type"]
+    search_fields = ["title"]
+    inspect_view_enabled = False
+    copy_view_enabled = False
+
+    def get_form_class(self, for_update: bool = False):
+        return DocumentForm
+
+
+def audit_log_view(request: HttpRequest) -> HttpResponse:
+    """The audit log of the authorities the requester administers (and those below)."""
+    principals = principals_of(request.user)
+    if principals.superuser:
+        events = AuditEvent.objects.all()
+    elif principals.admin_of:
+        events = AuditEvent.objects.filter(authority_id__in=subtree_ids(principals.admin_of))
+    else:
+        raise PermissionDenied
+    events = events.select_related("actor", "document", "authority").order_by("-at")
+    page = Paginator(events, 50).get_page(request.GET.get("p"))
+    return render(request, "documents/admin/audit_log.html", {"page_obj": page})
+

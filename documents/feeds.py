@@ -1,0 +1,57 @@
+"""Feed and sitemap of public documents — through the one selector, as an anonymous visitor."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.sitemaps import Sitemap
+from django.contrib.syndication.views import Feed
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from documents.models import Document
+from documents.selectors import documents_visible_to
+
+
+def public_documents() -> QuerySet[Document]:
+    return documents_visible_to(AnonymousUser()).select_related("owner")
+
+
+class LatestDocumentsFeed(Feed):
+    title = "Civis Data — dernières publications"
+    link = "/documents/flux/"
+    description = "Les derniers documents publics des collectivités du territoire."
+
+    def items(self) -> list[Document]:
+        return list(public_documents().order_by("-published_on", "-pk")[:50])
+
+    def item_title(self, item: Document) -> str:
+        return f"{item.title} — {item.owner.name}"
+
+    def item_description(self, item: Document) -> str:
+        return item.summary
+
+    def item_link(self, item: Document) -> str:
+        return reverse("document_detail", args=[item.pk])
+
+    def item_pubdate(self, item: Document) -> datetime.datetime | None:
+        if item.published_on is None:
+            return None
+        return datetime.datetime.combine(item.published_on, datetime.time(),
+                                         tzinfo=timezone.get_current_timezone())
+
+
+class DocumentSitemap(Sitemap):
+    changefreq = "monthly"
+    limit = 5000
+
+    def items(self) -> QuerySet[Document]:
+        return public_documents().order_by("pk")
+
+    def location(self, item: Document) -> str:
+        return reverse("document_detail", args=[item.pk])
+
+    def lastmod(self, item: Document) -> datetime.datetime:
+        return item.updated_at

@@ -1,0 +1,220 @@
+"""The shared document store: documents, their file versions, explicit grants and the audit log.
+
+Who may read a document is decided in one place only: ``documents.selectors``.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+from taggit.managers import TaggableManager
+from taggit.models import TaggedItemBase
+
+from documents.storage import document_storage
+from identity.models import Authority
+
+
+class DocumentType(models.TextChoices):
+    DELIBERATION = "deliberation", _("Délibération")
+    ARRETE = "arrete", _("Arrêté")
+    COMPTE_RENDU = "compte_rendu", _("Compte rendu de séance")
+    PROCES_VERBAL = "proces_verbal", _("Procès-verbal")
+    FORMULAIRE = "formulaire", _("Formulaire")
+    RAPPORT = "rapport", _("Rapport")
+    BUDGET = "budget", _("Budget")
+    ATTESTATION = "attestation", _("Attestation / certificat")
+    DONNEES = "donnees", _("Fichier de données ouvertes")
+    AUTRE = "autre", _("Autre")
+
+
+class Audience(models.TextChoices):
+    PUBLIC = "public", _("Public")
+    SIGNED_IN = "signed_in", _("Personnes connectées")
+    INTERNAL = "internal", _("Agents de la collectivité")
+    SHARED_UP = "shared_up", _("Agents de la collectivité et des collectivités de rattachement")
+    RESTRICTED = "restricted", _("Restreint (accès explicites seulement)")
+    PERSONAL = "personal", _("Personnel (adressé à un citoyen)")
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", _("Brouillon")
+    PUBLISHED = "published", _("Publié")
+    WITHDRAWN = "withdrawn", _("Retiré")
+
+
+class Licence(models.TextChoices):
+    LO2 = "lo-2.0", _("Licence Ouverte 2.0")
+    ODBL = "odbl-1.0", _("ODbL 1.0")
+    CC_BY = "cc-by-4.0", _("CC BY 4.0")
+    NONE = "", _("Aucune (document non public)")
+
+
+class TaggedDocument(TaggedItemBase):
+    content_object = models.ForeignKey("Document", on_delete=models.CASCADE,
+                                       related_name="tagged_items")
+
+
+class Document(models.Model):
+    owner = models.ForeignKey(Authority, verbose_name=_("collectivité"),
+                              on_delete=models.PROTECT, related_name="documents")
+    title = models.CharField(_("titre"), max_length=255)
+    summary = models.TextField(_("résumé"), blank=True)
+    document_type = models.CharField(_("type de document"), max_length=20,
+                                     choices=DocumentType.choices, default=DocumentType.AUTRE)
+    published_on = models.DateField(_("date de publication"), null=True, blank=True)
+    tags = TaggableManager(_("mots-clés"), through=TaggedDocument, blank=True,
+                           related_name="civis_documents")
+    licence = models.CharField(_("licence"), max_length=16, choices=Licence.choices,
+                               default=Licence.LO2, blank=True)
+    status = models.CharField(_("statut"), max_length=12, choices=Status.choices,
+                              default=Status.DRAFT)
+    audience = models.CharField(_("public visé"), max_length=12, choices=Audience.choices,
+                                default=Audience.PUBLIC)
+    addressee = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("destinataire"),
+                                  null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="personal_documents")
+    current_version = models.ForeignKey("DocumentVersion", null=True, blank=True,
+                                        on_delete=models.SET_NULL, related_name="+")
+    extracted_text = models.TextField(_("texte extrait"), blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+        ordering = ["-published_on", "-pk"]
+        indexes = [
+            models.Index(fields=["status", "audience", "owner"]),
+            models.Index(fields=["owner", "-published_on"]),
+            models.Index(fields=["addressee", "-published_on"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(audience="personal", addressee__isnull=False)
+                | (~Q(audience="personal") & Q(addressee__isnull=True)),
+                name="document_addressee_iff_personal",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_public(self) -> bool:
+        return self.status == Status.PUBLISHED and self.audience == Audience.PUBLIC
+
+
+def version_upload_to(instance: DocumentVersion, filename: str) -> str:
+    # A random key: the stored name reveals neither the title nor the owner.
+    return f"documents/{uuid.uuid4().hex}/{filename}"
+
+
+class DocumentVersion(models.Model):
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField(_("version"))
+    file = models.FileField(_("fichier"), upload_to=version_upload_to, storage=document_storage,
+                            max_length=300)
+    file_name = models.CharField(_("nom du fichier"), max_length=200)
+    kind = models.CharField(_("format"), max_length=8)
+    mime_type = models.CharField(_("type MIME"), max_length=120)
+    size = models.PositiveBigIntegerField(_("taille"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class ExtractionStatus(models.TextChoices):
+        PENDING = "pending", _("En attente")
+        DONE = "done", _("Fait")
+        FAILED = "failed", _("Échec")
+
+    extraction_status = models.CharField(max_length=8, choices=ExtractionStatus.choices,
+                                         default=ExtractionStatus.PENDING)
+    extraction_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("version")
+        ordering = ["-number"]
+        constraints = [models.UniqueConstraint(fields=["document", "number"],
+                                               name="version_unique_number")]
+
+    def __str__(self) -> str:
+        return f"{self.document} v{self.number}"
+
+
+class DocumentUserGrant(UserObjectPermissionBase):
+    """django-guardian direct foreign-key grant to one user (view or change)."""
+
+    content_object = models.ForeignKey(Document, on_delete=models.CASCADE,
+                                       related_name="user_grants")
+
+
+class DocumentGroupGrant(GroupObjectPermissionBase):
+    """django-guardian direct foreign-key grant to a group (possibly cross-authority)."""
+
+    content_object = models.ForeignKey(Document, on_delete=models.CASCADE,
+                                       related_name="group_grants")
+
+
+class GrantLevel(models.TextChoices):
+    VIEW = "view", _("Lecture")
+    CHANGE = "change", _("Modification")
+
+
+class DocumentAuthorityGrant(models.Model):
+    """A grant to every agent of an authority (guardian has no such principal)."""
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE,
+                                 related_name="authority_grants")
+    authority = models.ForeignKey(Authority, on_delete=models.CASCADE, related_name="+")
+    level = models.CharField(max_length=8, choices=GrantLevel.choices, default=GrantLevel.VIEW)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["document", "authority", "level"],
+                                               name="authority_grant_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.authority} — {self.get_level_display()} — {self.document}"
+
+
+class AuditEvent(models.Model):
+    """Who did what, when (UTC) and from where. Never file contents nor secrets."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", _("Création")
+        UPDATE = "update", _("Modification")
+        PUBLISH = "publish", _("Publication")
+        WITHDRAW = "withdraw", _("Retrait")
+        VERSION = "version", _("Nouvelle version")
+        GRANT = "grant", _("Accès accordé")
+        REVOKE = "revoke", _("Accès retiré")
+        VIEW = "view", _("Consultation")
+        DOWNLOAD = "download", _("Téléchargement")
+        ROLE = "role", _("Changement de rôle")
+
+    at = models.DateTimeField(_("date (UTC)"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("auteur"), null=True,
+                              blank=True, on_delete=models.SET_NULL, related_name="+")
+    action = models.CharField(_("action"), max_length=12, choices=Action.choices)
+    document = models.ForeignKey(Document, verbose_name=_("document"), null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="audit_events")
+    authority = models.ForeignKey(Authority, verbose_name=_("collectivité"), null=True,
+                                  blank=True, on_delete=models.SET_NULL, related_name="+")
+    ip_address = models.GenericIPAddressField(_("adresse IP"), null=True, blank=True)
+    detail = models.JSONField(_("détail"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("événement d'audit")
+        verbose_name_plural = _("journal d'audit")
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["authority", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.get_action_display()}"
+

@@ -1,0 +1,315 @@
+"""Writes of the document store. Each: one function, the acting user as keyword, one
+transaction, an audit row; side effects (text extraction, indexing) after commit."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import IO, Any
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from guardian.shortcuts import assign_perm, remove_perm
+
+from documents.models import (
+    Audience,
+    AuditEvent,
+    Document,
+    DocumentAuthorityGrant,
+    DocumentType,
+    DocumentVersion,
+    GrantLevel,
+    Licence,
+    Status,
+)
+from documents.selectors import authorities_publishable_by, can_edit
+from documents.validation import CheckedFile, UploadRejected, check_upload
+from identity.models import Authority, User
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file as it arrives: its bytes and the name the user gave it."""
+
+    fileobj: IO[bytes]
+    name: str
+
+
+def audit_record(*, actor: User | None, action: str, document: Document | None = None,
+                 authority: Authority | None = None, ip_address: str | None = None,
+                 **detail: Any) -> AuditEvent:
+    """Append to the audit log. Callers pass metadata only: never file contents or secrets."""
+    return AuditEvent.objects.create(
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        action=action, document=document,
+        authority=authority or (document.owner if document is not None else None),
+        ip_address=ip_address or None, detail=detail,
+    )
+
+
+def _max_upload_bytes() -> int:
+    return settings.CIVIS_MAX_UPLOAD_MB * 1024 * 1024
+
+
+def _check(upload: Upload) -> CheckedFile:
+    try:
+        return check_upload(upload.fileobj, upload.name, max_size=_max_upload_bytes())
+    except UploadRejected as exc:
+        raise ValidationError({"file": exc.message}, code=exc.code) from exc
+
+
+@contextmanager
+def _files_removed_on_failure() -> Iterator[list[tuple[Any, str]]]:
+    """Collect stored files; delete them if the block fails, so nothing is left half-written.
+
+    (A failure of an *outer* transaction after this block has succeeded is not covered: callers
+    of these services do not wrap them in longer transactions.)
+    """
+    stored: list[tuple[Any, str]] = []
+    try:
+        yield stored
+    except BaseException:
+        for storage, name in stored:
+            storage.delete(name)
+        raise
+
+
+def _store_version(*, actor: User | None, document: Document, upload: Upload,
+                   checked: CheckedFile, stored: list[tuple[Any, str]]) -> DocumentVersion:
+    number = (document.versions.order_by("-number").values_list("number", flat=True).first()
+              or 0) + 1
+    version = DocumentVersion(
+        document=document, number=number, file_name=checked.name, kind=checked.kind,
+        mime_type=checked.mime_type, size=checked.size, sha256=checked.sha256,
+        created_by=actor if actor is not None and actor.is_authenticated else None,
+    )
+    upload.fileobj.seek(0)
+    version.file.save(checked.name, File(upload.fileobj), save=False)
+    stored.append((version.file.storage, version.file.name))
+    version.save()
+    document.current_version = version
+    document.extracted_text = ""
+    document.updated_at = timezone.now()
+    document.save(update_fields=["current_version", "extracted_text", "updated_at"])
+    transaction.on_commit(lambda: _enqueue_extraction(version.pk))
+    return version
+
+
+def _enqueue_extraction(version_id: int) -> None:
+    from documents.tasks import extract_version_text
+
+    extract_version_text.enqueue(version_id)
+
+
+def _normalise_audience(audience: str, addressee: User | None) -> None:
+    if audience not in Audience.values:
+        raise ValidationError({"audience": _("Public visé inconnu.")})
+    if audience == Audience.PERSONAL:
+        if addressee is None:
+            raise ValidationError({"addressee": _(
+                "Un document personnel doit avoir un destinataire.")})
+        if addressee.kind != User.Kind.CITIZEN:
+            raise ValidationError({"addressee": _(
+                "Le destinataire d'un document personnel doit être un citoyen.")})
+    elif addressee is not None:
+        raise ValidationError({"addressee": _(
+            "Seul un document personnel a un destinataire.")})
+
+
+def _require_editor(actor: User | None, document: Document) -> None:
+    if actor is not None and not can_edit(actor, document):
+        raise PermissionDenied(_("Vous ne pouvez pas modifier ce document."))
+
+
+def document_create(*, actor: User | None, owner: Authority, title: str, upload: Upload,
+                    document_type: str = DocumentType.AUTRE, summary: str = "",
+                    audience: str = Audience.PUBLIC, addressee: User | None = None,
+                    tags: list[str] | None = None, licence: str | None = None,
+                    published_on: datetime.date | None = None, publish: bool = False,
+                    ip_address: str | None = None) -> Document:
+    """Create a document (a draft unless ``publish``) with its first file version.
+
+    ``actor`` None is the system (demo loader, imports). The upload is checked before anything
+    is written; any failure leaves no row and no file.
+    """
+    if actor is not None and not authorities_publishable_by(actor).filter(pk=owner.pk).exists():
+        raise PermissionDenied(_("Vous ne pouvez pas publier pour cette collectivité."))
+    title = (title or "").strip()
+    if not title:
+        raise ValidationError({"title": _("Le titre est obligatoire.")})
+    if document_type not in DocumentType.values:
+        raise ValidationError({"document_type": _("Type de document inconnu.")})
+    _normalise_audience(audience, addressee)
+    checked = _check(upload)
+    with _files_removed_on_failure() as stored, transaction.atomic():
+        document = Document.objects.create(
+            owner=owner, title=title[:255], summary=summary, document_type=document_type,
+            audience=audience, addressee=addressee,
+            licence=(licence if licence is not None else Licence.LO2)
+            if audience == Audience.PUBLIC else Licence.NONE,
+            published_on=published_on, status=Status.DRAFT,
+        )
+        if tags:
+            document.tags.set(tags)
+        version = _store_version(actor=actor, document=document, upload=upload,
+                                 checked=checked, stored=stored)
+        audit_record(actor=actor, action=AuditEvent.Action.CREATE, document=document,
+                     ip_address=ip_address, version=version.number, sha256=checked.sha256,
+                     size=checked.size)
+        if publish:
+            _set_status(actor=actor, document=document, status=Status.PUBLISHED,
+                        ip_address=ip_address)
+    return document
+
+
+def document_replace_file(*, actor: User | None, document: Document, upload: Upload,
+                          ip_address: str | None = None) -> DocumentVersion:
+    """A new version of the file; earlier versions stay, with who replaced them and when."""
+    _require_editor(actor, document)
+    checked = _check(upload)
+    with _files_removed_on_failure() as stored, transaction.atomic():
+        document = Document.objects.select_for_update().get(pk=document.pk)
+        version = _store_version(actor=actor, document=document, upload=upload,
+                                 checked=checked, stored=stored)
+        audit_record(actor=actor, action=AuditEvent.Action.VERSION, document=document,
+                     ip_address=ip_address, version=version.number, sha256=checked.sha256,
+                     size=checked.size)
+    return version
+
+
+EDITABLE_FIELDS = ("title", "summary", "document_type", "published_on", "licence", "audience",
+                   "addressee")
+
+
+@transaction.atomic
+def document_update(*, actor: User | None, document: Document, tags: list[str] | None = None,
+                    ip_address: str | None = None, **changes: Any) -> Document:
+    """Change a document's metadata (not its status: publish and withdraw say so)."""
+    _require_editor(actor, document)
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"Not editable here: {sorted(unknown)}")
+    document = Document.objects.select_for_update().get(pk=document.pk)
+    before = {name: str(getattr(document, name)) for name in changes}
+    for name, value in changes.items():
+        setattr(document, name, value)
+    if not (document.title or "").strip():
+        raise ValidationError({"title": _("Le titre est obligatoire.")})
+    _normalise_audience(document.audience, document.addressee)
+    if document.audience != Audience.PUBLIC:
+        document.licence = Licence.NONE
+    elif not document.licence:
+        document.licence = Licence.LO2
+    document.updated_at = timezone.now()
+    document.save()
+    if tags is not None:
+        document.tags.set(tags)
+    changed = {k: [before[k], str(getattr(document, k))] for k in changes
+               if before[k] != str(getattr(document, k))}
+    audit_record(actor=actor, action=AuditEvent.Action.UPDATE, document=document,
+                 ip_address=ip_address, changed=changed)
+    return document
+
+
+def _set_status(*, actor: User | None, document: Document, status: str,
+                ip_address: str | None) -> None:
+    document.status = status
+    if status == Status.PUBLISHED and document.published_on is None:
+        document.published_on = timezone.localdate()
+    document.updated_at = timezone.now()
+    document.save(update_fields=["status", "published_on", "updated_at"])
+    action = AuditEvent.Action.PUBLISH if status == Status.PUBLISHED \
+        else AuditEvent.Action.WITHDRAW
+    audit_record(actor=actor, action=action, document=document, ip_address=ip_address)
+
+
+@transaction.atomic
+def document_publish(*, actor: User | None, document: Document,
+                     ip_address: str | None = None) -> Document:
+    _require_editor(actor, document)
+    document = Document.objects.select_for_update().get(pk=document.pk)
+    if document.status != Status.PUBLISHED:
+        _set_status(actor=actor, document=document, status=Status.PUBLISHED,
+                    ip_address=ip_address)
+    return document
+
+
+@transaction.atomic
+def document_withdraw(*, actor: User | None, document: Document,
+                      ip_address: str | None = None) -> Document:
+    _require_editor(actor, document)
+    document = Document.objects.select_for_update().get(pk=document.pk)
+    if document.status != Status.WITHDRAWN:
+        _set_status(actor=actor, document=document, status=Status.WITHDRAWN,
+                    ip_address=ip_address)
+    return document
+
+
+def _permission_codename(level: str) -> str:
+    if level not in GrantLevel.values:
+        raise ValidationError({"level": _("Niveau d'accès inconnu.")})
+    return f"{level}_document"
+
+
+@transaction.atomic
+def grant_add(*, actor: User | None, document: Document, level: str = GrantLevel.VIEW,
+              user: User | None = None, group: Group | None = None,
+              authority: Authority | None = None, ip_address: str | None = None) -> None:
+    """Give one principal (a user, a group, or all agents of an authority) view or change."""
+    _require_editor(actor, document)
+    codename = _permission_codename(level)
+    principal = _one_principal(user=user, group=group, authority=authority)
+    if authority is not None:
+        DocumentAuthorityGrant.objects.get_or_create(document=document, authority=authority,
+                                                     level=level)
+    else:
+        assign_perm(f"documents.{codename}", user or group, document)
+    audit_record(actor=actor, action=AuditEvent.Action.GRANT, document=document,
+                 ip_address=ip_address, level=level, **principal)
+
+
+@transaction.atomic
+def grant_remove(*, actor: User | None, document: Document, level: str = GrantLevel.VIEW,
+                 user: User | None = None, group: Group | None = None,
+                 authority: Authority | None = None, ip_address: str | None = None) -> None:
+    _require_editor(actor, document)
+    codename = _permission_codename(level)
+    principal = _one_principal(user=user, group=group, authority=authority)
+    if authority is not None:
+        DocumentAuthorityGrant.objects.filter(document=document, authority=authority,
+                                              level=level).delete()
+    else:
+        remove_perm(f"documents.{codename}", user or group, document)
+    audit_record(actor=actor, action=AuditEvent.Action.REVOKE, document=document,
+                 ip_address=ip_address, level=level, **principal)
+
+
+def _one_principal(*, user: User | None, group: Group | None,
+                   authority: Authority | None) -> dict[str, int]:
+    given = {k: v.pk for k, v in (("user", user), ("group", group), ("authority", authority))
+             if v is not None}
+    if len(given) != 1:
+        raise ValueError("Exactly one of user, group or authority is granted at a time.")
+    return given
+
+
+def document_access_record(*, actor: User | None, document: Document, action: str,
+                           ip_address: str | None = None) -> None:
+    """Log a read or download of a non-public document (public ones are not personal data)."""
+    if not document.is_public:
+        audit_record(actor=actor, action=action, document=document, ip_address=ip_address)
+
+
+def audit_purge(*, before: datetime.datetime | None = None) -> int:
+    """Delete audit entries older than the retention period (CNIL: 12 months by default)."""
+    cutoff = before or timezone.now() - datetime.timedelta(
+        days=settings.CIVIS_AUDIT_RETENTION_DAYS)
+    deleted, _by_model = AuditEvent.objects.filter(at__lt=cutoff).delete()
+    return deleted

@@ -1,0 +1,87 @@
+"""Portal views of the document store. Visibility comes from documents_visible_to only; a
+document the requester may not read answers 404, never 403."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+
+from documents.http import client_ip, file_response
+from documents.models import Audience, AuditEvent, Document, DocumentType
+from documents.selectors import can_edit, documents_visible_to
+from documents.services import document_access_record
+from identity.models import Authority
+
+
+def visible_document(request: HttpRequest, document_id: int) -> Document:
+    return get_object_or_404(
+        documents_visible_to(request.user).select_related("owner", "current_version"),
+        pk=document_id,
+    )
+
+
+@require_GET
+def document_detail(request: HttpRequest, document_id: int) -> HttpResponse:
+    document = visible_document(request, document_id)
+    editor = can_edit(request.user, document)
+    document_access_record(actor=request.user, document=document,
+                           action=AuditEvent.Action.VIEW, ip_address=client_ip(request))
+    versions = (document.versions.select_related("created_by").order_by("-number")
+                if editor else [])
+    return render(request, "documents/detail.html", {
+        "document": document, "version": document.current_version, "versions": versions,
+        "is_editor": editor, "tags": list(document.tags.names()),
+    })
+
+
+@require_GET
+def document_download(request: HttpRequest, document_id: int) -> HttpResponse:
+    document = visible_document(request, document_id)
+    version = document.current_version
+    if version is None:
+        raise Http404
+    document_access_record(actor=request.user, document=document,
+                           action=AuditEvent.Action.DOWNLOAD, ip_address=client_ip(request))
+    return file_response(document, version)
+
+
+def latest_public_documents(authority: Authority, limit: int = 10) -> list[Document]:
+    """An authority page's latest public documents (the same selector, as an anonymous user)."""
+    return list(
+        documents_visible_to(AnonymousUser()).filter(owner=authority)
+        .select_related("current_version").order_by("-published_on", "-pk")[:limit]
+    )
+
+
+@login_required(login_url="login")
+@require_GET
+def citizen_space(request: HttpRequest) -> HttpResponse:
+    """Every document addressed to the signed-in person, by any authority, newest first."""
+    documents = (documents_visible_to(request.user)
+                 .filter(audience=Audience.PERSONAL, addressee=request.user)
+                 .select_related("owner", "current_version").order_by("-published_on", "-pk"))
+    senders = Authority.objects.filter(
+        pk__in=documents.values("owner_id")).order_by("name")
+    selected_authority = request.GET.get("collectivite", "")
+    selected_type = request.GET.get("type", "")
+    error = ""
+    if selected_authority:
+        if selected_authority.isdigit():
+            documents = documents.filter(owner_id=int(selected_authority))
+        else:
+            error = "Collectivité inconnue."
+    if selected_type:
+        if selected_type in DocumentType.values:
+            documents = documents.filter(document_type=selected_type)
+        else:
+            error = "Type de document inconnu."
+    page = Paginator(documents, 20).get_page(request.GET.get("page"))
+    return render(request, "documents/citizen_space.html", {
+        "page_obj": page, "senders": senders, "types": DocumentType.choices,
+        "selected_authority": selected_authority, "selected_type": selected_type,
+        "error": error,
+    }, status=400 if error else 200)

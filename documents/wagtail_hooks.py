@@ -1,0 +1,39 @@
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.menu import MenuItem
+from wagtail.permissions import register_permission_policy
+
+from documents.admin_views import DocumentPermissionPolicy, DocumentViewSet, audit_log_view
+from documents.models import Document
+from identity.selectors import principals_of
+
+register_permission_policy(Document, DocumentPermissionPolicy(Document))
+
+
+@hooks.register("register_admin_viewset")
+def register_document_viewset():
+    return DocumentViewSet("civis_documents", url_prefix="publications")
+
+
+@hooks.register("construct_main_menu")
+def hide_wagtail_documents(request, menu_items):
+    # Wagtail's own document library would be a second store with its own serving path.
+    menu_items[:] = [item for item in menu_items if item.name != "documents"]
+
+
+class AdministratorsMenuItem(MenuItem):
+    def is_shown(self, request):
+        principals = principals_of(request.user)
+        return principals.superuser or bool(principals.admin_of)
+
+
+@hooks.register("register_admin_urls")
+def register_audit_log_url():
+    return [path("journal/", audit_log_view, name="civis_audit_log")]
+
+
+@hooks.register("register_admin_menu_item")
+def register_audit_log_menu_item():
+    return AdministratorsMenuItem(_("Journal d'audit"), reverse("civis_audit_log"),
+                                  icon_name="list-ul", order=900)
