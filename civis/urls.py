@@ -8,7 +8,6 @@ from civis.portal import views as portal_views
 from documents import api as documents_api
 from documents import views as documents_views
 from documents.feeds import DocumentSitemap, LatestDocumentsFeed
-from identity import views as identity_views
 
 sitemaps = {"pages": PageSitemap, "documents": DocumentSitemap}
 
@@ -16,8 +15,8 @@ urlpatterns = [
     path("healthz", portal_views.healthz, name="healthz"),
     path("admin/", include(wagtailadmin_urls)),
     path("recherche/", portal_views.search, name="search"),
-    path("connexion/", identity_views.LoginView.as_view(), name="login"),
-    path("deconnexion/", identity_views.LogoutView.as_view(), name="logout"),
+    path("", include("search.urls")),
+    path("", include("identity.urls")),
     path("mon-espace/", documents_views.citizen_space, name="citizen_space"),
     path("documents/flux/", LatestDocumentsFeed(), name="documents_feed"),
     path("documents/<int:document_id>/", documents_views.document_detail,
