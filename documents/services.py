@@ -32,6 +32,7 @@ from documents.models import (
 from documents.selectors import authorities_publishable_by, can_edit
 from documents.validation import CheckedFile, UploadRejected, check_upload
 from identity.models import Authority, User
+from search.services import documents_changed
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,7 @@ def _store_version(*, actor: User | None, document: Document, upload: Upload,
     document.extracted_text = ""
     document.updated_at = timezone.now()
     document.save(update_fields=["current_version", "extracted_text", "updated_at"])
+    documents_changed([document.pk])
     transaction.on_commit(lambda: _enqueue_extraction(version.pk))
     return version
 
@@ -211,6 +213,7 @@ def document_update(*, actor: User | None, document: Document, tags: list[str] |
     document.save()
     if tags is not None:
         document.tags.set(tags)
+    documents_changed([document.pk])
     changed = {k: [before[k], str(getattr(document, k))] for k in changes
                if before[k] != str(getattr(document, k))}
     audit_record(actor=actor, action=AuditEvent.Action.UPDATE, document=document,
@@ -225,6 +228,7 @@ def _set_status(*, actor: User | None, document: Document, status: str,
         document.published_on = timezone.localdate()
     document.updated_at = timezone.now()
     document.save(update_fields=["status", "published_on", "updated_at"])
+    documents_changed([document.pk])
     action = AuditEvent.Action.PUBLISH if status == Status.PUBLISHED \
         else AuditEvent.Action.WITHDRAW
     audit_record(actor=actor, action=action, document=document, ip_address=ip_address)
@@ -271,6 +275,7 @@ def grant_add(*, actor: User | None, document: Document, level: str = GrantLevel
                                                      level=level)
     else:
         assign_perm(f"documents.{codename}", user or group, document)
+    documents_changed([document.pk])
     audit_record(actor=actor, action=AuditEvent.Action.GRANT, document=document,
                  ip_address=ip_address, level=level, **principal)
 
@@ -287,6 +292,7 @@ def grant_remove(*, actor: User | None, document: Document, level: str = GrantLe
                                               level=level).delete()
     else:
         remove_perm(f"documents.{codename}", user or group, document)
+    documents_changed([document.pk])
     audit_record(actor=actor, action=AuditEvent.Action.REVOKE, document=document,
                  ip_address=ip_address, level=level, **principal)
 

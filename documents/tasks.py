@@ -8,6 +8,7 @@ from django.db import transaction
 from django.tasks import task
 
 from documents.models import Document, DocumentVersion
+from search.services import documents_changed
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +35,8 @@ def extract_version_text(version_id: int) -> str:
         DocumentVersion.objects.filter(pk=version_id).update(
             extraction_status=DocumentVersion.ExtractionStatus.DONE, extraction_error="")
         # Only the current version's text describes the document.
-        Document.objects.filter(pk=version.document_id, current_version_id=version_id).update(
-            extracted_text=text)
+        updated = Document.objects.filter(
+            pk=version.document_id, current_version_id=version_id).update(extracted_text=text)
+        if updated:
+            documents_changed([version.document_id])
     return "done"
