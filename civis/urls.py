@@ -14,7 +14,6 @@ sitemaps = {"pages": PageSitemap, "documents": DocumentSitemap}
 urlpatterns = [
     path("healthz", portal_views.healthz, name="healthz"),
     path("admin/", include(wagtailadmin_urls)),
-    path("recherche/", portal_views.search, name="search"),
     path("", include("search.urls")),
     path("", include("identity.urls")),
     path("mon-espace/", documents_views.citizen_space, name="citizen_space"),

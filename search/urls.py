@@ -1,3 +1,10 @@
-"""Search routes (the portal's /recherche/ page moves here with the search issue)."""
+"""Search routes, included at the root by civis/urls.py."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from search import views
+
+urlpatterns = [
+    path("recherche/", views.search_page, name="search"),
+    path("api/v1/search/", views.search_api, name="api_search"),
+]

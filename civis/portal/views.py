@@ -1,19 +1,15 @@
-"""Plain views of the portal: health check and the page search."""
+"""Plain views of the portal: the health check (search lives in the search app)."""
 
 from __future__ import annotations
 
 import logging
 
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
-from django.utils.translation import gettext as _
+from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
-from wagtail.models import Page
 
 logger = logging.getLogger(__name__)
-MAX_QUERY_LENGTH = 200
 
 
 @never_cache
@@ -28,19 +24,3 @@ def healthz(request: HttpRequest) -> JsonResponse:
         logger.exception("Health check: the database does not answer")
         return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
     return JsonResponse({"status": "ok", "database": "ok"})
-
-
-@require_GET
-def search(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()
-    error = ""
-    results = []
-    status = 200
-    if len(query) > MAX_QUERY_LENGTH:
-        error = _("Votre recherche est trop longue (%(max)d caractères au plus).") % {
-            "max": MAX_QUERY_LENGTH}
-        status = 400
-    elif query:
-        results = list(Page.objects.live().public().specific().search(query)[:50])
-    return render(request, "portal/search.html",
-                  {"query": query, "results": results, "error": error}, status=status)

@@ -1,0 +1,73 @@
+"""SQLite: an FTS5 table of terms analysed in Python (search.french), with the document's
+principals and authority chain as extra columns, so trimming is part of the same MATCH."""
+
+from __future__ import annotations
+
+from django.db import connection
+
+from search.backends.database import DatabaseBackendBase
+from search.french import analyse
+from search.indexing import IndexDoc
+from search.principals import token
+from search.query import SearchQuery
+
+CHUNK = 500
+# bm25 column weights: title, meta (authority, type, tags), body; principals and scopes
+# only filter.
+SCORE = "-bm25(search_fts, 10.0, 4.0, 1.0, 0.0, 0.0)"
+
+
+def _terms(text: str) -> str:
+    return " ".join(analyse(text))
+
+
+class SqliteBackend(DatabaseBackendBase):
+    name = "sqlite"
+
+    def _delete(self, ids: list[int]) -> None:
+        with connection.cursor() as cursor:
+            for start in range(0, len(ids), CHUNK):
+                chunk = ids[start:start + CHUNK]
+                cursor.execute(f"DELETE FROM search_fts WHERE rowid IN ({','.join('%s' for _ in chunk)})",  # noqa: S608, E501
+                               chunk)
+
+    def _delete_all(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM search_fts")
+
+    def _insert(self, docs: list[IndexDoc]) -> None:
+        rows = [(d.id, _terms(d.title), _terms(d.meta), _terms(d.body),
+                 " ".join(token(p) for p in d.principals),
+                 " ".join(f"s{a}" for a in d.scopes)) for d in docs]
+        with connection.cursor() as cursor:
+            cursor.executemany("INSERT INTO search_fts (rowid, title, meta, body, principals, "
+                               "scopes) VALUES (%s, %s, %s, %s, %s, %s)", rows)
+
+    @staticmethod
+    def match_expression(query: SearchQuery, principals: frozenset[str] | None) -> str:
+        """The FTS5 MATCH string. Terms are [0-9a-z]+ (search.french), safe inside quotes."""
+        parts = []
+        parsed = query.parsed
+        if not parsed.empty:
+            items = [f'"{t}"' for t in parsed.terms]
+            items += ['"' + " ".join(p) + '"' for p in parsed.phrases]
+            parts.append("{title meta body} : (" + " AND ".join(items) + ")")
+        if principals is not None:
+            parts.append("principals : (" + " OR ".join(
+                f'"{token(p)}"' for p in sorted(principals)) + ")")
+        if query.authority_id:
+            parts.append(f'scopes : "s{int(query.authority_id)}"')
+        return " AND ".join(parts)
+
+    def _matches(self, query, principals):
+        expression = self.match_expression(query, principals)
+        filters, params = self._filters(query, "e")
+        columns = "e.document_id AS id, e.owner_id, e.document_type, e.year, e.kind, " \
+                  "e.published_on"
+        if not expression:  # a superuser listing everything: no full text at all
+            return (f"SELECT {columns}, 0.0 AS score FROM search_searchentry e "  # noqa: S608
+                    f"WHERE 1 = 1{filters}", params, False)
+        return (f"SELECT {columns}, {SCORE} AS score FROM search_fts "  # noqa: S608
+                "JOIN search_searchentry e ON e.document_id = search_fts.rowid "
+                f"WHERE search_fts MATCH %s{filters}", [expression, *params],
+                not query.parsed.empty)

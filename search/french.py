@@ -1,0 +1,98 @@
+"""French text analysis shared by every backend: folding, elisions, stop words, a light stemmer.
+
+SQLite's FTS5 knows no French, so the database backend indexes the output of ``analyse``; the
+same function runs on queries, so both sides always agree. Snippets use it on every backend to
+decide which words to highlight. The stemmer is deliberately light (plurals, feminine forms,
+participles): aggressive stemming conflates unrelated administrative words.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+APOSTROPHES = "'\u2019"  # straight and typographic
+ELISION = re.compile(rf"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu)[{APOSTROPHES}]")
+WORD = re.compile(r"[0-9a-z]+")
+PHRASE = re.compile(r'"([^"]*)"|«([^»]*)»|“([^”]*)”')
+
+_STOP_WORDS = (  # folded, as the text they are removed from
+    "a ai aie au aux avec ce ces cet cette ceci cela dans de "
+    "des du elle elles en es est et etre eu eux il ils je la le les leur leurs lui ma mais "
+    "me meme mes moi mon ne ni nos notre nous on ont ou par pas pour qu que quel quelle "
+    "quelles quels qui sa sans se ses si son sont sur ta te tes toi ton tu un une vos "
+    "votre vous y ete etaient etait etant c d j l m n s t"
+)
+STOP_WORDS = frozenset(_STOP_WORDS.split())
+
+
+def fold(text: str) -> str:
+    """Lower case without accents or ligatures: 'Délibération' -> 'deliberation'."""
+    text = text.lower().replace("œ", "oe").replace("æ", "ae")
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def stem(word: str) -> str:
+    """A light French stemmer (plural, feminine and participle endings only)."""
+    if len(word) < 4 or word.isdigit():
+        return word
+    if word.endswith("eaux"):
+        word = word[:-1]
+    elif word.endswith("aux") and len(word) > 4:
+        word = word[:-3] + "al"
+    elif word.endswith(("s", "x")) and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    if word.endswith("ee"):
+        word = word[:-1]
+    if word.endswith("e") and len(word) > 4:
+        word = word[:-1]
+    if word.endswith("er") and len(word) > 5:
+        word = word[:-2]
+    return word
+
+
+def words(text: str) -> list[str]:
+    """Folded words with elisions removed, stop words kept (for phrase display)."""
+    return WORD.findall(ELISION.sub(" ", fold(text)))
+
+
+def analyse(text: str) -> list[str]:
+    """Index terms of a text: folded, elisions and stop words removed, stemmed."""
+    return [stem(w) for w in words(text) if w not in STOP_WORDS]
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    """What the user typed: loose terms (all required) and exact phrases (in quotes)."""
+
+    terms: tuple[str, ...] = ()
+    phrases: tuple[tuple[str, ...], ...] = ()
+    raw_words: tuple[str, ...] = field(default=())  # folded, for the database's own parser
+
+    @property
+    def empty(self) -> bool:
+        return not self.terms and not self.phrases
+
+    def stems(self) -> set[str]:
+        return set(self.terms) | {t for p in self.phrases for t in p}
+
+
+def parse_query(text: str) -> ParsedQuery:
+    phrases: list[tuple[str, ...]] = []
+
+    def keep(match: re.Match[str]) -> str:
+        inner = next(g for g in match.groups() if g is not None)
+        terms = tuple(analyse(inner))
+        if len(terms) > 1:
+            phrases.append(terms)
+            return " "
+        return f" {inner} "  # a one-word "phrase" is just a word
+
+    rest = PHRASE.sub(keep, text)
+    terms: list[str] = []
+    for term in analyse(rest.replace('"', " ")):
+        if term not in terms:
+            terms.append(term)
+    return ParsedQuery(tuple(terms), tuple(phrases), tuple(words(text)))

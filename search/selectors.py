@@ -1,0 +1,117 @@
+"""Reads of the search app: one search, trimmed to what the requester may read.
+
+Trimming happens in the engine (principals, see search.principals), so hits, total and facet
+counts are all computed over readable documents only. The page of hits is then loaded through
+documents.selectors.documents_visible_to, the one answer to "what may this user read": if the
+index lags behind a permission change, a hit the user may no longer read is dropped, never
+shown.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from django.contrib.auth.models import AnonymousUser
+from django.utils.safestring import SafeString
+
+from documents.models import Document, DocumentType
+from documents.selectors import documents_visible_to
+from identity.models import Authority, User
+from search.backends import database_backend, elasticsearch_backend
+from search.backends.base import BackendUnavailable
+from search.principals import requester_principals
+from search.query import SearchQuery, SearchResult
+from search.snippets import snippet
+
+logger = logging.getLogger(__name__)
+TYPE_LABELS = dict(DocumentType.choices)
+
+
+@dataclass
+class Hit:
+    document: Document
+    score: float
+    snippet: SafeString
+
+
+@dataclass
+class FacetValue:
+    value: str
+    label: str
+    count: int
+    selected: bool
+
+
+@dataclass
+class SearchPage:
+    query: SearchQuery
+    total: int
+    hits: list[Hit]
+    facets: dict[str, list[FacetValue]] = field(default_factory=dict)
+    backend: str = ""
+
+    @property
+    def last_page(self) -> int:
+        return max(1, -(-self.total // self.query.page_size))
+
+
+def run_search(query: SearchQuery, principals: frozenset[str] | None) -> SearchResult:
+    """Elasticsearch when configured and reachable, else the database."""
+    engine = elasticsearch_backend()
+    if engine is not None:
+        try:
+            return engine.search(query, principals)
+        except BackendUnavailable as exc:
+            logger.warning("Elasticsearch unavailable, searching the database: %s", exc)
+    return database_backend().search(query, principals)
+
+
+def _facets(result: SearchResult, query: SearchQuery) -> dict[str, list[FacetValue]]:
+    names = dict(Authority.objects.filter(
+        pk__in=[int(k) for k in result.facets.get("authority", {})]).values_list("pk", "name"))
+    selected = {"authority": str(query.authority_id or ""), "type": query.document_type,
+                "year": str(query.year or ""), "format": query.kind}
+    labels = {
+        "authority": lambda v: names.get(int(v), v),
+        "type": lambda v: str(TYPE_LABELS.get(v, v)),
+        "year": str,
+        "format": str.upper,
+    }
+    out = {}
+    for name, counts in result.facets.items():
+        values = [FacetValue(v, labels[name](v), n, v == selected[name])
+                  for v, n in counts.items()]
+        if name == "year":
+            values.sort(key=lambda f: f.value, reverse=True)
+        else:
+            values.sort(key=lambda f: (-f.count, f.label))
+        out[name] = values
+    return out
+
+
+def search_documents(user: User | AnonymousUser | None, query: SearchQuery) -> SearchPage:
+    principals = requester_principals(user)
+    result = run_search(query, principals)
+    ids = [doc_id for doc_id, _score in result.hits]
+    loaded = {d.pk: d for d in documents_visible_to(user).filter(pk__in=ids)
+              .select_related("owner", "current_version")}
+    stems = query.parsed.stems()
+    hits = [Hit(loaded[doc_id], score,
+                snippet(loaded[doc_id].extracted_text or loaded[doc_id].summary, stems))
+            for doc_id, score in result.hits if doc_id in loaded]
+    return SearchPage(query=query, total=result.total, hits=hits,
+                      facets=_facets(result, query), backend=result.backend)
+
+
+def search_pages(text: str, limit: int = 5) -> list:
+    """Portal pages (authority pages now, service pages later) through Wagtail's search."""
+    from wagtail.models import Page
+
+    if not text:
+        return []
+    try:
+        return list(Page.objects.live().public().specific().search(text)[:limit])
+    except Exception:  # the page index is a convenience: never fail the document search
+        logger.warning("Page search failed", exc_info=True)
+        return []
