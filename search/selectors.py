@@ -110,8 +110,9 @@ def search_pages(text: str, limit: int = 5) -> list:
 
     if not text:
         return []
+    pages = Page.objects.live().public().specific()
     try:
-        return list(Page.objects.live().public().specific().search(text)[:limit])
-    except Exception:  # the page index is a convenience: never fail the document search
-        logger.warning("Page search failed", exc_info=True)
-        return []
+        return list(pages.search(text)[:limit])
+    except Exception:  # e.g. Elasticsearch down: never fail the document search for pages
+        logger.warning("Page search failed, matching titles instead", exc_info=True)
+        return list(pages.filter(title__icontains=text)[:limit])

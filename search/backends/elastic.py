@@ -107,6 +107,15 @@ def compile_body(query: SearchQuery, principals: frozenset[str] | None) -> dict[
     }
 
 
+# The REST body's keys that the Python client spells differently (reserved words).
+CLIENT_NAMES = {"from": "from_", "_source": "source"}
+
+
+def client_kwargs(body: dict[str, Any]) -> dict[str, Any]:
+    """``compile_body``'s REST body as keyword arguments of ``Elasticsearch.search``."""
+    return {CLIENT_NAMES.get(key, key): value for key, value in body.items()}
+
+
 def document_body(doc: IndexDoc) -> dict[str, Any]:
     return {
         "title": doc.title, "meta": doc.meta, "body": doc.body, "owner_id": str(doc.owner_id),
@@ -180,7 +189,8 @@ class ElasticsearchBackend:
                 raise BackendUnavailable(f"Elasticsearch a refusé {len(failures)} opération(s).")
 
     def search(self, query: SearchQuery, principals: frozenset[str] | None) -> SearchResult:
-        response = self._call("search", index=self.alias, **compile_body(query, principals))
+        response = self._call("search", index=self.alias,
+                              **client_kwargs(compile_body(query, principals)))
         hits = [(int(h["_id"]), float(h.get("_score") or 0.0))
                 for h in response["hits"]["hits"]]
         facets = {name: {b["key"]: b["doc_count"]
