@@ -42,7 +42,7 @@ def stem(word: str) -> str:
         word = word[:-1]
     elif word.endswith("aux") and len(word) > 4:
         word = word[:-3] + "al"
-    elif word.endswith(("s", "x")) and not word.endswith(("ss", "us", "is")):
+    elif word.endswith(("s", "x")) and not word.endswith("ss"):
         word = word[:-1]
     if word.endswith("ee"):
         word = word[:-1]

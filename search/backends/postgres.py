@@ -1,12 +1,18 @@
-"""PostgreSQL: a weighted tsvector (French configuration over accent-folded text, GIN
-index), and the principals and authority chain as arrays with GIN indexes."""
+"""PostgreSQL: a weighted tsvector (French configuration, GIN index), and the principals and
+authority chain as arrays with GIN indexes.
+
+The text goes through search.french first (accent folding, elisions, stop words, our light
+stemmer), then through PostgreSQL's French snowball stemmer: unaccent is an extension we
+cannot count on, and snowball alone misses plurals such as "rendus"/"rendu" or "élus"/"élu".
+Queries take the same two steps, so both sides always agree, as on SQLite.
+"""
 
 from __future__ import annotations
 
 from django.db import connection
 
 from search.backends.database import DatabaseBackendBase
-from search.french import PHRASE, words
+from search.french import PHRASE, analyse
 from search.indexing import IndexDoc
 from search.query import SearchQuery
 
@@ -17,9 +23,7 @@ VECTOR = (f"setweight(to_tsvector('{CONFIG}', %s), 'A') || "
 
 
 def folded(text: str) -> str:
-    """Accents folded and elisions removed in Python: PostgreSQL's unaccent is an extension
-    we cannot count on, and the same folding runs on queries."""
-    return " ".join(words(text))
+    return " ".join(analyse(text))
 
 
 def websearch(text: str) -> str:
@@ -31,7 +35,7 @@ def websearch(text: str) -> str:
         phrases.append('"' + folded(inner) + '"')
         return " "
 
-    rest = [w for w in words(PHRASE.sub(keep, text).replace('"', " ")) if w != "or"]
+    rest = [w for w in analyse(PHRASE.sub(keep, text).replace('"', " ")) if w != "or"]
     return " ".join([*phrases, *rest])
 
 
