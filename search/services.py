@@ -171,4 +171,7 @@ def reindex(backends: dict[str, Backend] | None = None, batch: int = 1000) -> di
             counts[name] = count
         # Changes recorded before the rebuild started are in it now.
         IndexOutbox.objects.filter(target=name, created_at__lt=started).delete()
+    with connection.cursor() as cursor:
+        # Fresh statistics, or the planner guesses the index is tiny after a bulk rebuild.
+        cursor.execute("ANALYZE search_searchentry")
     return counts

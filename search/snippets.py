@@ -7,6 +7,7 @@ way, and escaped here: the result is safe HTML with <mark> around matching words
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -16,8 +17,10 @@ from search.french import APOSTROPHES, ELISION, STOP_WORDS, fold, stem
 TOKEN = re.compile(rf"\w+(?:[{APOSTROPHES}]\w+)?")
 SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
 WIDTH = 240
+SCANNED = 20_000  # characters searched for the passage: enough, and bounded for big files
 
 
+@lru_cache(maxsize=50_000)  # the same few thousand words recur in every document
 def _stem_of(word: str) -> str:
     bare = ELISION.sub("", fold(word))
     return "" if bare in STOP_WORDS else stem(bare)
@@ -25,7 +28,7 @@ def _stem_of(word: str) -> str:
 
 def snippet(text: str, stems: set[str], width: int = WIDTH) -> SafeString:
     """The best sentence (most distinct query words), trimmed to ``width``, words marked."""
-    text = " ".join(text.split())
+    text = " ".join(text[:SCANNED].split())
     if not text:
         return mark_safe("")
     best, best_score = "", -1

@@ -16,6 +16,8 @@ from search.models import SearchEntry
 from search.query import SearchQuery, SearchResult
 
 FACETS = {"a": "authority", "t": "type", "y": "year", "f": "format"}
+# A région has thousands of authorities: the facet lists the ones with the most results.
+AUTHORITY_FACET_SIZE = 30
 
 
 class DatabaseBackendBase:
@@ -83,7 +85,8 @@ class DatabaseBackendBase:
             f"WITH m AS MATERIALIZED ({matches}) "  # noqa: S608 - our fragments, values bound
             f"SELECT * FROM (SELECT 'h' AS k, {text % 'id'} AS v, score AS n FROM m "
             f"ORDER BY {order} LIMIT %s OFFSET %s) AS hits "
-            f"UNION ALL SELECT 'a', {text % 'owner_id'}, COUNT(*) FROM m GROUP BY owner_id "
+            f"UNION ALL SELECT * FROM (SELECT 'a', {text % 'owner_id'}, COUNT(*) AS c FROM m "
+            f"GROUP BY owner_id ORDER BY c DESC, owner_id LIMIT {AUTHORITY_FACET_SIZE}) AS a "
             "UNION ALL SELECT 't', document_type, COUNT(*) FROM m GROUP BY document_type "
             f"UNION ALL SELECT 'y', {text % 'year'}, COUNT(*) FROM m GROUP BY year "
             "UNION ALL SELECT 'f', kind, COUNT(*) FROM m GROUP BY kind"

@@ -1,0 +1,62 @@
+"""`make bench`: search latency per persona on SQLite and PostgreSQL, against a naive baseline.
+
+Builds a synthetic territory (one région from the official files, BENCH_DOCS documents,
+~2,000 agents, ~20,000 citizens, groups and grants), rebuilds the index (throughput), then
+times a fixed query set for four personas, and the same searches done naively (every
+document checked one by one against the access rules, then the search). Each database runs in
+its own process, since Django reads DATABASE_URL once. Writes bench/results.json and prints
+a table.
+
+Environment: BENCH_DOCS (100000), BENCH_DATABASES ("sqlite,postgresql"), BENCH_TERRITORY
+(../shared/data/decoupage-administratif), BENCH_REGION (75), BENCH_PG_URL
+(postgres://postgres@127.0.0.1:5432/civis_bench, dropped and created afresh), BENCH_REPEAT
+(7 timed runs of each query), BENCH_NAIVE_REPEAT (2).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results.json"
+sys.path.insert(0, str(ROOT))  # run as a script: `python bench/run.py`
+
+
+def _env(database: str, workdir: str) -> dict[str, str]:
+    env = {**os.environ, "CIVIS_DEBUG": "0", "CIVIS_SECRET_KEY": "bench-only-not-a-secret",
+           "CIVIS_TASKS_IMMEDIATE": "1", "CIVIS_VAR_DIR": workdir, "CIVIS_LOG_LEVEL": "WARNING",
+           "CIVIS_ELASTICSEARCH_URL": "", "DJANGO_SETTINGS_MODULE": "civis.settings",
+           "PYTHONPATH": str(ROOT)}
+    if database == "postgresql":
+        env["DATABASE_URL"] = os.environ.get(
+            "BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/civis_bench")
+    else:
+        env["DATABASE_URL"] = f"sqlite:///{workdir}/bench.sqlite3"
+    return env
+
+
+def main() -> int:
+    databases = os.environ.get("BENCH_DATABASES", "sqlite,postgresql").split(",")
+    results: dict = {"documents": int(os.environ.get("BENCH_DOCS", "100000")), "runs": {}}
+    for database in databases:
+        with tempfile.TemporaryDirectory(prefix="civis-bench-") as workdir:
+            out = Path(workdir) / "result.json"
+            print(f"== {database}: construction et mesures…", flush=True)
+            subprocess.run([sys.executable, "-m", "bench.worker", str(out)],  # noqa: S603
+                           env=_env(database, workdir), cwd=ROOT, check=True)
+            results["runs"][database] = json.loads(out.read_text())
+    RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    from bench.report import table
+
+    print(table(results))
+    print(f"Résultats détaillés : {RESULTS.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,146 @@
+"""One database's benchmark run (see bench/run.py), in a process of its own."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+
+def _recreate_postgres_database() -> None:
+    import dj_database_url
+    import psycopg
+
+    config = dj_database_url.parse(os.environ["DATABASE_URL"])
+    with psycopg.connect(host=config["HOST"], port=config["PORT"] or 5432,
+                         user=config["USER"], password=config["PASSWORD"] or None,
+                         dbname="postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{config["NAME"]}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{config["NAME"]}"')
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def main(out: Path) -> None:
+    if os.environ["DATABASE_URL"].startswith("postgres"):
+        _recreate_postgres_database()
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.models import Count
+
+    from bench.naive import naive_search
+    from bench.world import NO_PASSWORD, build_documents, build_grants, build_people
+    from documents.models import Document
+    from identity.models import Authority, Membership, User
+    from identity.selectors import forget_principals
+    from search.query import SearchQuery
+    from search.selectors import search_documents
+    from search.services import reindex
+
+    n_docs = int(os.environ.get("BENCH_DOCS", "100000"))
+    repeat = int(os.environ.get("BENCH_REPEAT", "7"))
+    naive_repeat = int(os.environ.get("BENCH_NAIVE_REPEAT", "1"))
+    territory = os.environ.get("BENCH_TERRITORY", str(
+        Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+        / "decoupage-administratif"))
+    started = time.perf_counter()
+    call_command("migrate", verbosity=0)
+    region = os.environ.get("BENCH_REGION", "75")
+    call_command("civis_import_territory", territory, "--region", region, stdout=io.StringIO())
+    rng = random.Random(2026)  # noqa: S311 - reproducible synthetic data, not secrets
+    world = build_people(rng, region, int(os.environ.get("BENCH_AGENTS", "2000")),
+                         int(os.environ.get("BENCH_CITIZENS", "20000")))
+    build_documents(rng, world, n_docs)
+    build_grants(rng, world, max(200, n_docs // 25))
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")  # as autovacuum would have done on a live database
+    build_seconds = time.perf_counter() - started
+    print(f"   construit en {build_seconds:.0f} s ; réindexation…", flush=True)
+
+    started = time.perf_counter()
+    indexed = reindex()["db"]
+    index_seconds = time.perf_counter() - started
+    print(f"   {indexed} documents indexés en {index_seconds:.1f} s ; mesures…", flush=True)
+
+    busiest_commune = (Document.objects.filter(owner__kind="commune").values("owner_id")
+                       .annotate(n=Count("pk")).order_by("-n")[0]["owner_id"])
+    busiest_epci = (Document.objects.filter(owner__parent__kind="epci")
+                    .values("owner__parent_id").annotate(n=Count("pk"))
+                    .order_by("-n")[0]["owner__parent_id"])
+    agent = User.objects.create(username="bench-agent", kind="agent", password=NO_PASSWORD)
+    Membership.objects.create(user=agent, authority_id=busiest_commune, role="agent")
+    citizen_id = (Document.objects.filter(audience="personal").values("addressee_id")
+                  .annotate(n=Count("pk")).order_by("-n")[0]["addressee_id"])
+    citizen = User.objects.get(pk=citizen_id)
+    citizen.groups.add(*world.groups[:3])
+    admin = User.objects.filter(memberships__role="territory_admin",
+                                memberships__authority=world.region).order_by("pk").first()
+    personas = {"anonyme": None, "citoyen": citizen, "agent communal": agent,
+                "admin régional": admin}
+    queries = {
+        "mot rare": SearchQuery(text="xylophone"),
+        "mot peu fréquent": SearchQuery(text="photovoltaïque"),
+        "mot fréquent": SearchQuery(text="conseil"),
+        "deux mots": SearchQuery(text="budget primitif"),
+        "expression": SearchQuery(text='"plan local d\'urbanisme"'),
+        "mot + type": SearchQuery(text="délibération", document_type="deliberation"),
+        "mot + EPCI": SearchQuery(text="école", authority_id=busiest_epci),
+        "facettes seules": SearchQuery(year=2024, kind="pdf"),
+        "tri par date": SearchQuery(text="chaussée", sort="date"),
+        "page 5": SearchQuery(text="travaux", page=5),
+    }
+    measured = {}
+    for name, user in personas.items():
+        timings: list[float] = []
+        per_query = {}
+        naive: list[float] = []
+        for label, query in queries.items():
+            search_documents(user, query)  # warm caches
+            runs = []
+            for _ in range(repeat):
+                if user is not None:
+                    forget_principals(user)  # principals are computed once per request
+                t = time.perf_counter()
+                page = search_documents(user, query)
+                runs.append((time.perf_counter() - t) * 1000)
+            timings += runs
+            per_query[label] = {"p50_ms": statistics.median(runs), "total": page.total}
+            for _ in range(naive_repeat):
+                if user is not None:
+                    forget_principals(user)
+                t = time.perf_counter()
+                total, _hits, _facets = naive_search(user, query)
+                naive.append((time.perf_counter() - t) * 1000)
+            if total != page.total:
+                raise SystemExit(f"{name} / {label}: naive {total} != trimmed {page.total}")
+        p50 = statistics.median(timings)
+        measured[name] = {
+            "p50_ms": p50, "p95_ms": percentile(timings, 0.95),
+            "naive_p50_ms": statistics.median(naive),
+            "naive_ratio": statistics.median(naive) / p50 if p50 else 0.0,
+            "queries": per_query,
+        }
+        print(f"   {name}: p50 {p50:.1f} ms, p95 {measured[name]['p95_ms']:.1f} ms", flush=True)
+    out.write_text(json.dumps({
+        "build_seconds": build_seconds, "index_seconds": index_seconds,
+        "index_docs_per_s": indexed / index_seconds if index_seconds else 0.0,
+        "authorities": Authority.objects.count(),
+        "people": {"agents": len(world.agents), "citizens": len(world.citizens),
+                   "groups": len(world.groups)},
+        "personas": measured,
+    }, ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))
