@@ -28,7 +28,9 @@ demo: venv
 	CIVIS_DEBUG=1 $(BIN)/python manage.py civis_demo
 	@echo ""
 	@echo "Civis Data tourne sur http://127.0.0.1:$(PORT)/  (administration : http://127.0.0.1:$(PORT)/admin/)"
-	@echo "Arrêt : Ctrl+C"
+	@echo "Tâches de fond (extraction du texte, index) : var/worker.log. Arrêt : Ctrl+C"
+	@CIVIS_DEBUG=1 $(BIN)/python manage.py db_worker --backend civis --no-startup-delay \
+		> var/worker.log 2>&1 & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	CIVIS_DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: venv

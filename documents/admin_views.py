@@ -11,7 +11,7 @@ from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.ui.tables import Column, UpdatedAtColumn
@@ -106,17 +106,20 @@ def _apply_errors(form: forms.Form, error: ValidationError) -> None:
 
 
 class _ServiceFormMixin:
+    """Run the service; its refusals become form errors (with Wagtail's error banner)."""
+
     def form_valid(self, form: DocumentForm) -> HttpResponse:
         self.form = form
         try:
             self.object = self.save_instance()
         except ValidationError as error:
             _apply_errors(form, error)
-            return self.form_invalid(form)
         except PermissionDenied as error:
             form.add_error(None, str(error))
-            return self.form_invalid(form)
-        return self.save_action()
+        else:
+            return self.save_action()
+        self.produced_error_message = self.get_error_message()
+        return self.form_invalid(form)
 
 
 class DocumentCreateView(_ServiceFormMixin, generic.CreateView):
@@ -134,6 +137,11 @@ class DocumentCreateView(_ServiceFormMixin, generic.CreateView):
 
 
 class DocumentEditView(_ServiceFormMixin, generic.EditView):
+    def get_object(self, queryset=None) -> Document:
+        # The same selector as everywhere: a document one may not edit does not exist here.
+        return get_object_or_404(documents_editable_by(self.request.user),
+                                 pk=self.kwargs[self.pk_url_kwarg])
+
     def save_instance(self) -> Document:
         data, actor, ip = self.form.cleaned_data, self.request.user, client_ip(self.request)
         document = services.document_update(

@@ -56,7 +56,7 @@ def audit_record(*, actor: User | None, action: str, document: Document | None =
 
 
 def _max_upload_bytes() -> int:
-    return settings.CIVIS_MAX_UPLOAD_MB * 1024 * 1024
+    return int(settings.CIVIS_MAX_UPLOAD_MB * 1024 * 1024)
 
 
 def _check(upload: Upload) -> CheckedFile:
@@ -298,12 +298,12 @@ def grant_remove(*, actor: User | None, document: Document, level: str = GrantLe
 
 
 def _one_principal(*, user: User | None, group: Group | None,
-                   authority: Authority | None) -> dict[str, int]:
-    given = {k: v.pk for k, v in (("user", user), ("group", group), ("authority", authority))
-             if v is not None}
+                   authority: Authority | None) -> dict[str, str]:
+    given = [f"{k}:{v.pk}" for k, v in (("user", user), ("group", group),
+                                         ("authority", authority)) if v is not None]
     if len(given) != 1:
         raise ValueError("Exactly one of user, group or authority is granted at a time.")
-    return given
+    return {"grantee": given[0]}
 
 
 def document_access_record(*, actor: User | None, document: Document, action: str,

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from civis.portal.services import authority_pages_sync, home_page_ensure
+from documents.demo import load_demo_documents
 from identity.models import Authority, Membership, User
 from identity.services import membership_grant, territory_import
 from identity.territory import load_territory
@@ -65,4 +66,25 @@ class Command(BaseCommand):
             for lookup, role in roles:
                 membership_grant(actor=None, user=user,
                                  authority=Authority.objects.get(**lookup), role=role)
+        self._documents()
         self.stdout.write(self.style.SUCCESS("Démonstration prête."))
+        self.stdout.write("Comptes de démonstration (mot de passe pour tous : "
+                          f"{DEMO_PASSWORD}) :")
+        for username, first, last, _kind, roles in DEMO_ACCOUNTS:
+            role = ", ".join(f"{r.label} ({Authority.objects.get(**lookup).name})"
+                             for lookup, r in roles) or "Citoyen"
+            self.stdout.write(f"  {username:<18} {first} {last} — {role}")
+
+    def _documents(self) -> None:
+        by_code = {a.insee_code or a.siren: a for a in Authority.objects.filter(
+            kind__in=["region", "departement", "epci", "commune"])}
+        metropole = by_code[METROPOLE_SIREN]
+        counts = {by_code[MERIGNAC_INSEE]: 60, metropole: 60, by_code[REGION_CODE]: 30,
+                  by_code["33063"]: 35, by_code["33"]: 10}
+        for commune in metropole.children.exclude(insee_code__in=[MERIGNAC_INSEE, "33063"]):
+            counts[commune] = 4
+        created = load_demo_documents(
+            citizen=User.objects.get(username="citoyen"), counts=counts,
+            commission_members=[User.objects.get(username="editeur-metropole")])
+        self.stdout.write(f"Documents : {created} créé(s)"
+                          + (" (déjà chargés)" if not created else "") + ".")
