@@ -100,6 +100,10 @@ INSTALLED_APPS = [
 
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
+    # Federated sign-in (see the block at the end): OIDC providers registered in the admin,
+    # LDAP directories from CIVIS_LDAP_DIRECTORIES. Each answers only its own requests.
+    "identity.oidc.OIDCBackend",
+    "identity.directories.LDAPDirectoriesBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 # No guardian "anonymous user" row: anonymous visitors read through the selector's rules.
@@ -291,3 +295,35 @@ LOGGING = {
         "wagtail": {"level": "WARNING"},
     },
 }
+
+
+# --- Federated identity (OIDC, LDAP) ---
+# OIDC providers are rows registered in the admin (Fournisseurs d'identité); these settings
+# only tune the client. LDAP directories come from CIVIS_LDAP_DIRECTORIES: a JSON list, or the
+# path of a JSON file holding it (docs/federated-identity.md). Nothing is needed for the demo.
+CIVIS_OIDC_VERIFY_TLS = env_bool("CIVIS_OIDC_VERIFY_TLS", True)
+LOGIN_REDIRECT_URL_FAILURE = "login"
+LOGOUT_REDIRECT_URL = "/"
+OIDC_REDIRECT_REQUIRE_HTTPS = not DEBUG and env_bool("CIVIS_SECURE_COOKIES", True)
+
+
+def _ldap_directories() -> list[dict]:
+    import json
+
+    value = os.environ.get("CIVIS_LDAP_DIRECTORIES", "").strip()
+    if not value:
+        return []
+    try:
+        text = value if value.startswith("[") else Path(value).read_text(encoding="utf-8")
+        directories = json.loads(text)
+    except (OSError, ValueError) as exc:
+        raise ImproperlyConfigured(
+            f"CIVIS_LDAP_DIRECTORIES must be a JSON list or the path of one: {exc}") from exc
+    for entry in directories:
+        missing = {"name", "uri", "user_base", "authority"} - set(entry)
+        if missing:
+            raise ImproperlyConfigured(f"CIVIS_LDAP_DIRECTORIES entry lacks {sorted(missing)}")
+    return directories
+
+
+CIVIS_LDAP_DIRECTORIES = _ldap_directories()

@@ -112,6 +112,9 @@ class Membership(models.Model):
     authority = models.ForeignKey(Authority, on_delete=models.CASCADE,
                                   related_name="memberships")
     role = models.CharField(_("rôle"), max_length=16, choices=Role.choices)
+    # Empty: granted by an administrator. "oidc:<slug>" or "ldap:<name>": kept in step with that
+    # provider at each sign-in, so a sync never removes a role an administrator granted.
+    source = models.CharField(_("origine"), max_length=80, blank=True, default="")
     starts_on = models.DateField(_("début"), default=timezone.localdate)
     ends_on = models.DateField(_("fin"), null=True, blank=True)
 
@@ -130,3 +133,120 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.get_role_display()} — {self.authority}"
+
+
+class AuthorityGroup(models.Model):
+    """A cross-authority group (a commission): a Django group owned by an authority.
+
+    Document grants to groups already use Django groups; the owner says which administrators
+    may change its members (those who manage the owner).
+    """
+
+    group = models.OneToOneField("auth.Group", on_delete=models.CASCADE,
+                                 related_name="civis_authority_group")
+    owner = models.ForeignKey(Authority, verbose_name=_("collectivité responsable"),
+                              on_delete=models.PROTECT, related_name="owned_groups")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("groupe inter-collectivités")
+        verbose_name_plural = _("groupes inter-collectivités")
+
+    def __str__(self) -> str:
+        return self.group.name
+
+
+class OIDCProvider(models.Model):
+    """An OpenID Connect provider registered by an administrator (agents or citizens)."""
+
+    slug = models.SlugField(_("identifiant"), unique=True)
+    name = models.CharField(_("nom affiché"), max_length=120)
+    kind = models.CharField(_("comptes"), max_length=16, choices=User.Kind.choices,
+                            default=User.Kind.AGENT)
+    enabled = models.BooleanField(_("actif"), default=True)
+    issuer = models.URLField(_("émetteur (issuer)"))
+    client_id = models.CharField(_("client id"), max_length=200)
+    client_secret = models.CharField(_("secret du client"), max_length=400)
+    scopes = models.CharField(_("scopes"), max_length=300, default="openid email profile")
+    authority = models.ForeignKey(
+        Authority, verbose_name=_("collectivité"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="oidc_providers",
+        help_text=_("Obligatoire pour les agents : le fournisseur ne peut donner des rôles que "
+                    "dans cette collectivité et celles qui en dépendent."))
+    authority_claim = models.CharField(
+        _("claim de la collectivité"), max_length=80, blank=True, default="",
+        help_text=_("Claim portant le SIREN ou le SIRET (ex. « siret ») ; vide : la "
+                    "collectivité du fournisseur."))
+    role_claim = models.CharField(_("claim des rôles"), max_length=80, blank=True,
+                                  default="groups")
+    role_mapping = models.JSONField(
+        _("correspondance des rôles"), default=dict, blank=True,
+        help_text=_('Valeur du claim → rôle, ex. {"civis-editeurs": "publisher"}.'))
+    email_domains = models.CharField(
+        _("domaines de messagerie"), max_length=400, blank=True, default="",
+        help_text=_("Séparés par des virgules ; la page de connexion y oriente les agents."))
+    signing_algorithms = models.CharField(
+        _("algorithmes de signature"), max_length=40, default="RS256,ES256",
+        help_text=_("RS256 et/ou ES256 : les signatures symétriques et « none » sont "
+                    "toujours refusées."))
+    timeout = models.PositiveSmallIntegerField(_("délai d'attente (s)"), default=5)
+    # Left empty, each endpoint comes from the issuer's discovery document.
+    authorization_endpoint = models.URLField(blank=True, default="")
+    token_endpoint = models.URLField(blank=True, default="")
+    userinfo_endpoint = models.URLField(blank=True, default="")
+    jwks_uri = models.URLField(blank=True, default="")
+    end_session_endpoint = models.URLField(blank=True, default="")
+
+    class Meta:
+        verbose_name = _("fournisseur d'identité OIDC")
+        verbose_name_plural = _("fournisseurs d'identité OIDC")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def source(self) -> str:
+        return f"oidc:{self.slug}"
+
+    def domains(self) -> list[str]:
+        return [d.strip().lower().lstrip("@") for d in self.email_domains.split(",")
+                if d.strip()]
+
+
+class ExternalIdentity(models.Model):
+    """Who a person is at a provider: (provider, subject) and never the e-mail address.
+
+    Two providers asserting the same address give two accounts; a citizen provider and an agent
+    provider never share an account.
+    """
+
+    provider = models.CharField(_("fournisseur"), max_length=80)
+    subject = models.CharField(_("sujet"), max_length=255)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="identities")
+    login = models.CharField(_("identifiant saisi"), max_length=255, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("identité fédérée")
+        verbose_name_plural = _("identités fédérées")
+        constraints = [models.UniqueConstraint(fields=["provider", "subject"],
+                                               name="identity_unique_provider_subject")]
+        indexes = [models.Index(fields=["provider", "login"])]
+
+    def __str__(self) -> str:
+        return f"{self.provider} / {self.subject}"
+
+
+class FederatedSession(models.Model):
+    """A portal session opened through a provider, so its back-channel logout can end it."""
+
+    identity = models.ForeignKey(ExternalIdentity, on_delete=models.CASCADE,
+                                 related_name="sessions")
+    session_key = models.CharField(max_length=64, db_index=True)
+    sid = models.CharField(max_length=255, blank=True, default="", db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.identity} ({self.created_at:%Y-%m-%d %H:%M})"

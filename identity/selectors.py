@@ -76,3 +76,106 @@ def subtree_ids(authority_ids: frozenset[int] | set[int]) -> QuerySet:
         condition |= Q(**{f"{lookup}__in": ids})
         lookup += "__parent"
     return Authority.objects.filter(condition).values("pk")
+
+
+# --- Delegation: what an administrator may manage -------------------------------------------
+# Roles are ordered; nobody grants or revokes a role above the highest they hold over the
+# authority concerned. An authority administrator manages their own authority only; a
+# territory administrator manages their authority and everything below it.
+ROLE_RANK = {Membership.Role.AGENT: 1, Membership.Role.PUBLISHER: 2, Membership.Role.ADMIN: 3,
+             Membership.Role.TERRITORY_ADMIN: 4}
+SUPERUSER_RANK = 99
+
+
+def role_ceiling(actor: User | AnonymousUser | None, authority: Authority) -> int:
+    """The highest role rank ``actor`` may grant in ``authority`` (0: none)."""
+    if actor is None or not actor.is_authenticated or not actor.is_active:
+        return 0
+    if actor.is_superuser:
+        return SUPERUSER_RANK
+    chain = [authority.pk, *(a.pk for a in authority.ancestors())]
+    held = Membership.objects.active().filter(user=actor).filter(
+        Q(role=Membership.Role.ADMIN, authority_id=authority.pk)
+        | Q(role=Membership.Role.TERRITORY_ADMIN, authority_id__in=chain)
+    ).values_list("role", flat=True)
+    return max((ROLE_RANK[r] for r in held), default=0)
+
+
+def authorities_managed_by(actor: User | AnonymousUser | None) -> QuerySet:
+    """Authorities whose roles ``actor`` administers (empty for everyone else)."""
+    if actor is None or not actor.is_authenticated or not actor.is_active:
+        return Authority.objects.none()
+    if actor.is_superuser:
+        return Authority.objects.all()
+    roles = list(Membership.objects.active().filter(user=actor, role__in=ADMIN_ROLES)
+                 .values_list("authority_id", "role"))
+    own = {a for a, r in roles if r == Membership.Role.ADMIN}
+    territory = {a for a, r in roles if r == Membership.Role.TERRITORY_ADMIN}
+    condition = Q(pk__in=own)
+    if territory:
+        condition |= Q(pk__in=subtree_ids(territory))
+    return Authority.objects.filter(condition)
+
+
+def users_managed_by(actor: User | AnonymousUser | None) -> QuerySet:
+    """Agents holding an active role in an authority ``actor`` manages."""
+    managed = authorities_managed_by(actor)
+    return User.objects.filter(
+        pk__in=Membership.objects.active().filter(authority__in=managed).values("user_id"))
+
+
+def groups_managed_by(actor: User | AnonymousUser | None) -> QuerySet:
+    from identity.models import AuthorityGroup
+
+    return AuthorityGroup.objects.filter(owner__in=authorities_managed_by(actor))
+
+
+@dataclass(frozen=True)
+class Right:
+    """One thing a person may do, and why."""
+
+    what: str
+    where: str
+    why: str
+    period: str = ""
+
+
+def rights_of(user: User) -> list[Right]:
+    """Every right ``user`` holds, each with its reason (roles, groups, permissions)."""
+    from django.utils.translation import gettext as _
+
+    from identity.models import AuthorityGroup
+
+    rights: list[Right] = []
+    if user.is_superuser:
+        rights.append(Right(_("Tous les droits"), _("tout le portail"), _("superutilisateur")))
+    today = Membership.objects.active()
+    for m in (user.memberships.select_related("authority")
+              .order_by("authority__name", "role", "starts_on")):
+        active = today.filter(pk=m.pk).exists()
+        why = _("attribué par un administrateur") if not m.source else \
+            _("donné par %(source)s à la connexion") % {"source": m.source}
+        period = f"{m.starts_on:%d/%m/%Y} → {m.ends_on:%d/%m/%Y}" if m.ends_on else \
+            f"{m.starts_on:%d/%m/%Y} →"
+        if not active:
+            why += " — " + _("inactif aujourd'hui")
+        rights.append(Right(m.get_role_display(), m.authority.name, why, period))
+        if active and m.role == Membership.Role.TERRITORY_ADMIN:
+            below = Authority.objects.subtree_of(m.authority).count() - 1
+            rights.append(Right(_("Administre les rôles"),
+                                _("%(name)s et %(count)d collectivité(s) en dessous")
+                                % {"name": m.authority.name, "count": below},
+                                _("administrateur territorial de %(name)s")
+                                % {"name": m.authority.name}))
+    for group in user.groups.order_by("name"):
+        owned = AuthorityGroup.objects.filter(group=group).select_related("owner").first()
+        if owned is not None:
+            rights.append(Right(_("Membre du groupe"), group.name,
+                                _("groupe de %(owner)s : les documents partagés avec ce "
+                                  "groupe lui sont lisibles") % {"owner": owned.owner.name}))
+        else:
+            codenames = ", ".join(group.permissions.values_list("codename", flat=True)[:6])
+            rights.append(Right(_("Groupe de rôle"), group.name,
+                                _("suit ses rôles actifs ; permissions : %(perms)s")
+                                % {"perms": codenames or "—"}))
+    return rights

@@ -1,0 +1,165 @@
+"""Access-rights administration in the Wagtail admin: the authorities an administrator
+manages, their agents and roles, cross-authority groups, and everything a person holds.
+
+Reads come from identity.selectors; every change goes through identity.services, which
+checks the delegation rules again and writes the audit log.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from documents.http import client_ip
+from documents.models import DocumentGroupGrant
+from documents.selectors import documents_visible_to
+from identity import services
+from identity.forms import GrantForm, GroupForm, MemberForm
+from identity.models import Authority, Membership, User
+from identity.selectors import (
+    authorities_managed_by,
+    groups_managed_by,
+    rights_of,
+    role_ceiling,
+    users_managed_by,
+)
+
+
+def _require_administrator(request: HttpRequest) -> None:
+    if not authorities_managed_by(request.user).exists():
+        raise PermissionDenied
+
+
+def _managed_authority(request: HttpRequest, pk: int) -> Authority:
+    return get_object_or_404(authorities_managed_by(request.user), pk=pk)
+
+
+def _report(request: HttpRequest, error: Exception, form=None) -> None:
+    text = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+    if form is not None:
+        form.add_error(None, text)
+    else:
+        messages.error(request, text)
+
+
+def rights_index(request: HttpRequest) -> HttpResponse:
+    """The authorities the requester manages, searchable."""
+    _require_administrator(request)
+    authorities = authorities_managed_by(request.user).select_related("parent")
+    query = request.GET.get("q", "").strip()
+    if query:
+        authorities = authorities.filter(Q(name__icontains=query) | Q(insee_code=query)
+                                         | Q(siren=query))
+    page = Paginator(authorities.order_by("kind", "name"), 50).get_page(request.GET.get("p"))
+    return render(request, "identity/admin/index.html", {"page_obj": page, "query": query})
+
+
+def authority_rights(request: HttpRequest, pk: int) -> HttpResponse:
+    """An authority's agents and roles; grant a role with dates."""
+    authority = _managed_authority(request, pk)
+    ceiling = role_ceiling(request.user, authority)
+    form = GrantForm(request.POST or None, ceiling=ceiling)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.membership_grant(actor=request.user, user=data["agent"],
+                                      authority=authority, role=data["role"],
+                                      starts_on=data["starts_on"], ends_on=data["ends_on"],
+                                      ip_address=client_ip(request))
+        except (PermissionDenied, ValidationError) as error:
+            _report(request, error, form)
+        else:
+            messages.success(request, _("Rôle attribué à %(name)s.")
+                             % {"name": data["agent"].display_name})
+            return HttpResponseRedirect(request.path)
+    memberships = (authority.memberships.select_related("user")
+                   .order_by("user__last_name", "user__username", "role", "starts_on"))
+    active = set(authority.memberships.active().values_list("pk", flat=True))
+    return render(request, "identity/admin/authority.html", {
+        "authority": authority, "form": form, "active": active,
+        "rows": [(m, m.pk in active and m.user_id != request.user.pk
+                  and role_ceiling(request.user, authority) >= services.ROLE_RANK[m.role])
+                 for m in memberships],
+    })
+
+
+@require_POST
+def membership_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = get_object_or_404(
+        Membership.objects.filter(authority__in=authorities_managed_by(request.user)), pk=pk)
+    try:
+        services.membership_revoke(actor=request.user, membership=membership,
+                                   ip_address=client_ip(request))
+    except PermissionDenied as error:
+        _report(request, error)
+    else:
+        messages.success(request, _("Rôle retiré."))
+    return HttpResponseRedirect(request.POST.get("next") or reverse(
+        "civis_rights_authority", args=[membership.authority_id]))
+
+
+def person_rights(request: HttpRequest, pk: int) -> HttpResponse:
+    """Every right a person holds, and why; what their groups let them read."""
+    _require_administrator(request)
+    person = get_object_or_404(users_managed_by(request.user) if not request.user.is_superuser
+                               else User.objects.all(), pk=pk)
+    group_ids = list(person.groups.values_list("pk", flat=True))
+    through_groups = (documents_visible_to(person)
+                      .filter(pk__in=DocumentGroupGrant.objects.filter(group_id__in=group_ids)
+                              .values("content_object_id"))
+                      .select_related("owner").order_by("title")[:50])
+    return render(request, "identity/admin/person.html", {
+        "person": person, "rights": rights_of(person),
+        "readable_count": documents_visible_to(person).count(),
+        "through_groups": through_groups,
+    })
+
+
+def group_index(request: HttpRequest) -> HttpResponse:
+    _require_administrator(request)
+    form = GroupForm(request.POST or None, authorities=authorities_managed_by(request.user))
+    if request.method == "POST" and form.is_valid():
+        try:
+            group = services.authority_group_create(
+                actor=request.user, name=form.cleaned_data["name"],
+                owner=form.cleaned_data["owner"], ip_address=client_ip(request))
+        except (PermissionDenied, ValidationError) as error:
+            _report(request, error, form)
+        else:
+            return HttpResponseRedirect(reverse("civis_rights_group", args=[group.pk]))
+    groups = groups_managed_by(request.user).select_related("group", "owner") \
+        .order_by("group__name")
+    return render(request, "identity/admin/groups.html", {"groups": groups, "form": form})
+
+
+def group_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    authority_group = get_object_or_404(
+        groups_managed_by(request.user).select_related("group", "owner"), pk=pk)
+    form = MemberForm(request.POST or None)
+    if request.method == "POST":
+        remove = request.POST.get("remove")
+        try:
+            if remove:
+                services.authority_group_member_remove(
+                    actor=request.user, authority_group=authority_group,
+                    user=get_object_or_404(User, pk=remove), ip_address=client_ip(request))
+                return HttpResponseRedirect(request.path)
+            if form.is_valid():
+                services.authority_group_member_add(
+                    actor=request.user, authority_group=authority_group,
+                    user=form.cleaned_data["agent"], ip_address=client_ip(request))
+                return HttpResponseRedirect(request.path)
+        except PermissionDenied as error:
+            _report(request, error, form)
+    members = authority_group.group.user_set.order_by("last_name", "username")
+    return render(request, "identity/admin/group.html", {
+        "authority_group": authority_group, "members": members, "form": form})
+
+

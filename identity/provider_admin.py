@@ -1,0 +1,100 @@
+"""The OIDC provider registry in the Wagtail admin: superusers, and territory administrators
+for their territory's providers. Saving goes through services.oidc_provider_save."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.forms import WagtailAdminModelForm
+from wagtail.admin.views import generic
+from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.permission_policies.base import BasePermissionPolicy
+
+from documents.http import client_ip
+from identity import services
+from identity.models import Membership, OIDCProvider, User
+from identity.selectors import authorities_managed_by
+
+
+def _is_territory_admin(user) -> bool:
+    return bool(user.is_authenticated and (user.is_superuser or Membership.objects.active()
+                .filter(user=user, role=Membership.Role.TERRITORY_ADMIN).exists()))
+
+
+class ProviderPermissionPolicy(BasePermissionPolicy):
+    def user_has_permission(self, user, action: str) -> bool:
+        return action in ("add", "change", "view") and _is_territory_admin(user)
+
+    def user_has_permission_for_instance(self, user, action: str, instance) -> bool:
+        return self.instances_user_has_permission_for(user, action).filter(
+            pk=instance.pk).exists()
+
+    def instances_user_has_permission_for(self, user, action: str):
+        if action not in ("change", "view") or not _is_territory_admin(user):
+            return OIDCProvider.objects.none()
+        if user.is_superuser:
+            return OIDCProvider.objects.all()
+        return OIDCProvider.objects.filter(authority__in=authorities_managed_by(user))
+
+    def users_with_permission(self, action: str):
+        return User.objects.none()
+
+    def users_with_permission_for_instance(self, action: str, instance):
+        return User.objects.none()
+
+
+class ProviderForm(WagtailAdminModelForm):
+    class Meta:
+        model = OIDCProvider
+        fields = ["name", "slug", "kind", "enabled", "issuer", "client_id", "client_secret",
+                  "scopes", "authority", "authority_claim", "role_claim", "role_mapping",
+                  "email_domains", "signing_algorithms", "timeout", "authorization_endpoint",
+                  "token_endpoint", "userinfo_endpoint", "jwks_uri", "end_session_endpoint"]
+
+    def __init__(self, *args, for_user=None, **kwargs) -> None:
+        super().__init__(*args, for_user=for_user, **kwargs)
+        if for_user is not None and not for_user.is_superuser:
+            self.fields["authority"].queryset = authorities_managed_by(for_user)
+
+
+class _ServiceSave:
+    def form_valid(self, form) -> HttpResponse:
+        self.form = form
+        try:
+            self.object = services.oidc_provider_save(
+                actor=self.request.user, provider=form.save(commit=False),
+                ip_address=client_ip(self.request))
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+            return self.form_invalid(form)
+        except PermissionDenied as error:
+            form.add_error(None, str(error))
+            return self.form_invalid(form)
+        return self.save_action()
+
+
+class ProviderCreateView(_ServiceSave, generic.CreateView):
+    pass
+
+
+class ProviderEditView(_ServiceSave, generic.EditView):
+    pass
+
+
+class OIDCProviderViewSet(ModelViewSet):
+    model = OIDCProvider
+    form_fields = ProviderForm.Meta.fields
+    icon = "key"
+    menu_label = _("Fournisseurs d'identité")
+    menu_order = 860
+    add_to_admin_menu = True
+    add_view_class = ProviderCreateView
+    edit_view_class = ProviderEditView
+    list_display = ["name", "kind", "issuer", "authority", "enabled"]
+    inspect_view_enabled = False
+    copy_view_enabled = False
+
+    def get_form_class(self, for_update: bool = False):
+        return ProviderForm
