@@ -1,0 +1,114 @@
+"""Playwright (sync API) driving Debian's chromium against pytest-django's live server.
+
+The whole directory is skipped when /usr/bin/chromium or the ``playwright`` package is missing:
+``apt-get install chromium`` and ``pip install playwright`` (never ``playwright install``: the
+browser download does not work on the CI machines).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from wagtail.models import Page
+
+CHROMIUM = Path(os.environ.get("CIVIS_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+DEMO_PASSWORD = "demo-civis-2026"
+MERIGNAC = "/nouvelle-aquitaine/bordeaux-metropole/merignac/"
+
+try:
+    from playwright.sync_api import sync_playwright
+except ImportError:  # pragma: no cover - depends on the machine
+    sync_playwright = None
+
+
+def pytest_collection_modifyitems(config, items):
+    reason = None
+    if sync_playwright is None:
+        reason = "browser tests need the playwright package (pip install playwright)"
+    elif not CHROMIUM.exists():
+        reason = f"browser tests need {CHROMIUM} (apt-get install chromium)"
+    here = Path(__file__).parent
+    for item in items:
+        if here not in Path(item.fspath).parents:
+            continue
+        if reason:
+            item.add_marker(pytest.mark.skip(reason=reason))
+        # The live server answers from another thread, so the demo must be committed; the
+        # flush after each test also drops Wagtail's root page, which the serialized rollback
+        # puts back.
+        item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True))
+
+
+@pytest.fixture(scope="session")
+def initial_data(django_db_setup):
+    """The database as migrations left it, serialized (the root page Wagtail creates...).
+
+    Read before Playwright starts: once its event loop runs in this thread, Django's
+    context-local ``connections`` hands out a new wrapper that lacks it.
+    """
+    return connection._test_serialized_contents
+
+
+@pytest.fixture(scope="module")
+def browser(initial_data):
+    # Playwright's sync API keeps an event loop running in this thread while it is started;
+    # Django takes that for async code and refuses database calls (fixtures, the flush of
+    # transactional_db) unless told otherwise. Module scope keeps it out of the other tests.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "1"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
+                                                 args=CHROMIUM_ARGS)
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def demo(initial_data, browser, transactional_db):
+    """The demo territory, pages, 319 documents and accounts (about 12 s)."""
+    # The serialized rollback (flush, then reload what migrations created, such as Wagtail's
+    # root page) needs the serialized data on the connection wrapper in use now.
+    connection._test_serialized_contents = initial_data
+    assert Page.objects.exists(), "Wagtail's root page is missing: the rollback did not run"
+    call_command("civis_demo", stdout=io.StringIO())
+
+
+@pytest.fixture
+def site(demo, live_server):
+    """The live server's base URL, with the demo territory, documents and accounts loaded."""
+    return live_server.url
+
+
+@pytest.fixture
+def page(browser, site):
+    context = browser.new_context(base_url=site, locale="fr-FR", accept_downloads=True)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def phone(browser, site):
+    context = browser.new_context(base_url=site, locale="fr-FR", is_mobile=True,
+                                  has_touch=True, viewport={"width": 375, "height": 667},
+                                  device_scale_factor=2)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
