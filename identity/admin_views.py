@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from documents.http import client_ip
-from documents.models import DocumentGroupGrant
+from documents.models import Document, DocumentGroupGrant, DocumentUserGrant
 from documents.selectors import documents_visible_to
 from identity import services
 from identity.forms import GrantForm, GroupForm, MemberForm
@@ -115,10 +115,13 @@ def person_rights(request: HttpRequest, pk: int) -> HttpResponse:
                       .filter(pk__in=DocumentGroupGrant.objects.filter(group_id__in=group_ids)
                               .values("content_object_id"))
                       .select_related("owner").order_by("title")[:50])
+    by_name = (Document.objects.filter(pk__in=DocumentUserGrant.objects.filter(user=person)
+                                       .values("content_object_id"))
+               .select_related("owner").order_by("title")[:50])
     return render(request, "identity/admin/person.html", {
         "person": person, "rights": rights_of(person),
         "readable_count": documents_visible_to(person).count(),
-        "through_groups": through_groups,
+        "through_groups": through_groups, "by_name": by_name,
     })
 
 

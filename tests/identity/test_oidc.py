@@ -294,3 +294,10 @@ def test_an_account_deactivated_in_the_portal_is_refused_and_signed_out(provider
     assert browser.client.get("/mon-espace/").status_code == 302  # the session no longer counts
     again = Browser(Client())
     assert refused(again, again.sign_in("metropole", "alice"))
+
+
+def test_a_provider_whose_discovery_names_another_issuer_is_refused(providers, oidc_server):
+    make_oidc_provider("imposteur", oidc_server.issuer + "/", client_id="civis-metropole",
+                       client_secret="x", authority=providers["metropole"].authority)
+    response = Client().get("/connexion/oidc/imposteur/", follow=True)
+    assert "a échoué" in response.content.decode()

@@ -206,6 +206,13 @@ def test_a_commission_group_across_authorities_shows_in_what_its_members_read(wo
     assert "Commission urbanisme métropolitaine" in html
     assert "PLU — projet" in html and "Agent" in html and "Mérignac" in html
 
+    personal = Document.objects.create(owner=territory["merignac"], title="Note au maire",
+                                       audience=Audience.RESTRICTED, status=Status.PUBLISHED,
+                                       published_on=TODAY)
+    assign_perm("documents.view_document", people["merignac_agent"], personal)
+    html = page(client, f"/admin/droits/personne/{people['merignac_agent'].pk}/")
+    assert "Accès donnés nommément" in html and "Note au maire" in html
+
     page(client, url, remove=people["merignac_agent"].pk)
     assert agent.get(f"/documents/{document.pk}/").status_code == 404
     changes = list(AuditEvent.objects.filter(action="role").order_by("at")
