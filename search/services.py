@@ -147,21 +147,38 @@ def index_check(backends: dict[str, Backend] | None = None) -> list[IndexReport]
     return reports
 
 
+def repair(name: str, backend: Backend) -> int:
+    """Apply whatever index_check finds different (after a rebuild raced with live changes)."""
+    report = index_check({name: backend})[0]
+    ids = set(report.missing) | set(report.stale) | set(report.extra)
+    for start in range(0, len(ids), BATCH):
+        chunk = sorted(ids)[start:start + BATCH]
+        with transaction.atomic():
+            _lock(name)
+            docs = index_documents(chunk)
+            backend.apply(docs, set(chunk) - {d.id for d in docs})
+    return len(ids)
+
+
 def reindex(backends: dict[str, Backend] | None = None, batch: int = 1000) -> dict[str, int]:
     """Rebuild every index from the document store. Idempotent; safe while the site runs:
-    the database index is rewritten batch by batch (each document always present), and
-    Elasticsearch is built aside and swapped in through its alias."""
+    the database index is rewritten batch by batch (each batch under the applier's lock, so a
+    live change is never overwritten by an older read), and Elasticsearch is built aside,
+    swapped in through its alias, then repaired for changes made during the build."""
     started = timezone.now()
     counts: dict[str, int] = {}
     tree = AuthorityTree()
     for name, backend in (backends or targets()).items():
-        batches = (index_documents(ids, tree) for ids in all_document_ids(batch))
         if hasattr(backend, "rebuild"):
-            counts[name] = backend.rebuild(batches)
+            counts[name] = backend.rebuild(
+                index_documents(ids, tree) for ids in all_document_ids(batch))
+            repair(name, backend)
         else:
             count, seen = 0, set()
-            for docs in batches:
+            for ids in all_document_ids(batch):
                 with transaction.atomic():
+                    _lock(name)
+                    docs = index_documents(ids, tree)
                     backend.apply(docs, [])
                 seen.update(d.id for d in docs)
                 count += len(docs)
