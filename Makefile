@@ -34,6 +34,9 @@ demo: venv
 	CIVIS_DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: venv
+	@if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then \
+		(cd tests/oidc && npm ci --no-audit --no-fund --loglevel=error); \
+	else echo "node/npm not found: the OIDC tests will be skipped" >&2; fi
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: venv

@@ -189,6 +189,7 @@ WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
 
 # --- Static and media files -----------------------------------------------------------------
 STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "civis" / "static"]
 STATIC_ROOT = Path(os.environ.get("CIVIS_STATIC_ROOT", VAR_DIR / "static"))
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("CIVIS_MEDIA_ROOT", VAR_DIR / "media"))

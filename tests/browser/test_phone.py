@@ -23,8 +23,6 @@ def test_phone_page_has_no_horizontal_scroll_and_a_visible_heading(phone, path):
     assert phone.evaluate(NO_HORIZONTAL_SCROLL), phone.evaluate(WIDEST)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: the 64-character SHA-256 <code> on a document page "
-                   "does not wrap and widens the page to 549 px on a 375 px phone")
 def test_phone_document_page_has_no_horizontal_scroll(phone):
     phone.goto(MERIGNAC)
     phone.locator(".document-list a").first.click()

@@ -158,5 +158,15 @@ def test_english_is_available(demo, client):
     assert "Search" in html
 
 
+def test_every_stylesheet_and_icon_a_page_links_to_exists(demo, client):
+    from django.contrib.staticfiles import finders
+
+    html = client.get("/").content.decode()
+    assets = re.findall(r'(?:href|src)="/static/([^"]+)"', html)
+    assert "civis/portal.css" in assets
+    for asset in assets:
+        assert finders.find(asset), asset
+
+
 def test_unknown_page_is_a_404(demo, client):
     assert client.get("/nouvelle-aquitaine/nulle-part/").status_code == 404

@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from civis.portal.services import authority_pages_sync, home_page_ensure
-from documents.demo import load_demo_documents
+from documents.demo import COMMISSION, load_demo_documents
 from identity.models import Authority, Membership, User
-from identity.services import membership_grant, territory_import
+from identity.services import authority_group_adopt, membership_grant, territory_import
 from identity.territory import load_territory
 
 DEMO_TERRITORY = Path(settings.BASE_DIR) / "identity" / "data" / "demo-territory"
@@ -88,3 +89,6 @@ class Command(BaseCommand):
             commission_members=[User.objects.get(username="editeur-metropole")])
         self.stdout.write(f"Documents : {created} créé(s)"
                           + (" (déjà chargés)" if not created else "") + ".")
+        # The commission belongs to the métropole, so its administrators manage its members.
+        authority_group_adopt(actor=None, group=Group.objects.get(name=COMMISSION),
+                              owner=metropole)
