@@ -150,6 +150,11 @@ def test_a_too_long_search_is_a_clear_400(demo, client):
     assert "trop longue" in response.content.decode()
 
 
+def test_french_is_the_default_whatever_the_browser_asks(demo, client):
+    html = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert '<html lang="fr">' in html and "Aller au contenu" in html
+
+
 def test_english_is_available(demo, client):
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     html = client.get("/").content.decode()
