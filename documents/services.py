@@ -262,39 +262,39 @@ def _permission_codename(level: str) -> str:
     return f"{level}_document"
 
 
-@transaction.atomic
 def grant_add(*, actor: User | None, document: Document, level: str = GrantLevel.VIEW,
               user: User | None = None, group: Group | None = None,
               authority: Authority | None = None, ip_address: str | None = None) -> None:
     """Give one principal (a user, a group, or all agents of an authority) view or change."""
-    _require_editor(actor, document)
-    codename = _permission_codename(level)
-    principal = _one_principal(user=user, group=group, authority=authority)
-    if authority is not None:
-        DocumentAuthorityGrant.objects.get_or_create(document=document, authority=authority,
-                                                     level=level)
-    else:
-        assign_perm(f"documents.{codename}", user or group, document)
-    documents_changed([document.pk])
-    audit_record(actor=actor, action=AuditEvent.Action.GRANT, document=document,
-                 ip_address=ip_address, level=level, **principal)
+    _grant_change(actor=actor, document=document, level=level, user=user, group=group,
+                  authority=authority, ip_address=ip_address, add=True)
 
 
-@transaction.atomic
 def grant_remove(*, actor: User | None, document: Document, level: str = GrantLevel.VIEW,
                  user: User | None = None, group: Group | None = None,
                  authority: Authority | None = None, ip_address: str | None = None) -> None:
+    _grant_change(actor=actor, document=document, level=level, user=user, group=group,
+                  authority=authority, ip_address=ip_address, add=False)
+
+
+@transaction.atomic
+def _grant_change(*, actor: User | None, document: Document, level: str, user: User | None,
+                  group: Group | None, authority: Authority | None, ip_address: str | None,
+                  add: bool) -> None:
     _require_editor(actor, document)
     codename = _permission_codename(level)
     principal = _one_principal(user=user, group=group, authority=authority)
     if authority is not None:
-        DocumentAuthorityGrant.objects.filter(document=document, authority=authority,
-                                              level=level).delete()
+        key = {"document": document, "authority": authority, "level": level}
+        if add:
+            DocumentAuthorityGrant.objects.get_or_create(**key)
+        else:
+            DocumentAuthorityGrant.objects.filter(**key).delete()
     else:
-        remove_perm(f"documents.{codename}", user or group, document)
+        (assign_perm if add else remove_perm)(f"documents.{codename}", user or group, document)
     documents_changed([document.pk])
-    audit_record(actor=actor, action=AuditEvent.Action.REVOKE, document=document,
-                 ip_address=ip_address, level=level, **principal)
+    audit_record(actor=actor, action=AuditEvent.Action.GRANT if add else AuditEvent.Action.REVOKE,
+                 document=document, ip_address=ip_address, level=level, **principal)
 
 
 def _one_principal(*, user: User | None, group: Group | None,
