@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 APOSTROPHES = "'\u2019"  # straight and typographic
 ELISION = re.compile(rf"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu)[{APOSTROPHES}]")
@@ -34,6 +35,7 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+@lru_cache(maxsize=200_000)  # a corpus reuses a few tens of thousands of words
 def stem(word: str) -> str:
     """A light French stemmer (plural, feminine and participle endings only)."""
     if len(word) < 4 or word.isdigit():

@@ -17,6 +17,11 @@ CHUNK = 500
 SCORE = "-bm25(search_fts, 10.0, 4.0, 1.0, 0.0, 0.0)"
 
 
+# SQLite's default page cache is 2 MB; FTS5 merges and long doclists then go back to the OS
+# for every page (a 100k-document rebuild ran 5x slower). A bound, not an allocation.
+CACHE_PRAGMA = "PRAGMA cache_size = -262144"
+
+
 def _terms(text: str) -> str:
     return " ".join(analyse(text))
 
@@ -26,6 +31,7 @@ class SqliteBackend(DatabaseBackendBase):
 
     def _delete(self, ids: list[int]) -> None:
         with connection.cursor() as cursor:
+            cursor.execute(CACHE_PRAGMA)
             for start in range(0, len(ids), CHUNK):
                 chunk = ids[start:start + CHUNK]
                 cursor.execute(f"DELETE FROM search_fts WHERE rowid IN ({','.join('%s' for _ in chunk)})",  # noqa: S608, E501
@@ -58,6 +64,11 @@ class SqliteBackend(DatabaseBackendBase):
         if query.authority_id:
             parts.append(f'scopes : "s{int(query.authority_id)}"')
         return " AND ".join(parts)
+
+    def search(self, query, principals):
+        with connection.cursor() as cursor:
+            cursor.execute(CACHE_PRAGMA)
+        return super().search(query, principals)
 
     def _matches(self, query, principals):
         expression = self.match_expression(query, principals)
