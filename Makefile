@@ -12,7 +12,7 @@ PYTHON ?= $(shell for p in python3.12 python3.13 python3.14 python3 python; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' \
 	2>/dev/null && { echo $$p; break; }; done)
 
-.PHONY: venv demo test test-postgres lint bench clean
+.PHONY: venv demo test lint bench clean
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	@if [ -z "$(PYTHON)" ]; then echo "Civis Data needs Python 3.12 or newer (python3.12 not found)." >&2; exit 1; fi
@@ -38,6 +38,11 @@ test: venv
 		(cd tests/oidc && npm ci --no-audit --no-fund --loglevel=error); \
 	else echo "node/npm not found: the OIDC tests will be skipped" >&2; fi
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Search latency on SQLite and PostgreSQL against a naive baseline (BENCH_DOCS=20000 for a
+# quick run; BENCH_DATABASES=sqlite without a PostgreSQL server). Writes bench/results.json.
+bench: venv
+	$(BIN)/python bench/run.py
 
 lint: venv
 	$(BIN)/ruff check .
