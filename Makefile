@@ -26,6 +26,7 @@ demo: venv
 	@mkdir -p var
 	CIVIS_DEBUG=1 $(BIN)/python manage.py migrate --noinput -v 0
 	CIVIS_DEBUG=1 $(BIN)/python manage.py civis_demo
+	CIVIS_DEBUG=1 $(BIN)/python manage.py civis_reindex
 	@echo ""
 	@echo "Civis Data tourne sur http://127.0.0.1:$(PORT)/  (administration : http://127.0.0.1:$(PORT)/admin/)"
 	@echo "Tâches de fond (extraction du texte, index) : var/worker.log. Arrêt : Ctrl+C"

@@ -249,6 +249,7 @@ TASKS = {
 
 # --- Search ---------------------------------------------------------------------------------
 CIVIS_ELASTICSEARCH_URL = os.environ.get("CIVIS_ELASTICSEARCH_URL", "")
+CIVIS_ELASTICSEARCH_INDEX = os.environ.get("CIVIS_ELASTICSEARCH_INDEX", "civis")
 WAGTAILSEARCH_BACKENDS = {
     "default": {"BACKEND": "wagtail.search.backends.database"},
 }
@@ -256,7 +257,7 @@ if CIVIS_ELASTICSEARCH_URL:
     WAGTAILSEARCH_BACKENDS["default"] = {
         "BACKEND": "wagtail.search.backends.elasticsearch8",
         "URLS": [CIVIS_ELASTICSEARCH_URL],
-        "INDEX": os.environ.get("CIVIS_ELASTICSEARCH_INDEX", "civis"),
+        "INDEX": CIVIS_ELASTICSEARCH_INDEX,
         "TIMEOUT": 5,
     }
 

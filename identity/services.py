@@ -27,6 +27,7 @@ from identity.models import (
 )
 from identity.selectors import ROLE_RANK, forget_principals, role_ceiling, users_managed_by
 from identity.territory import CURRENT_COMMUNE, TerritoryData
+from search.services import authorities_moved
 
 Kind = Authority.Kind
 _FIELDS = ("name", "insee_code", "siren", "epci_type", "population", "parent_id")
@@ -60,6 +61,7 @@ class _Upserter:
 
     def __init__(self, report: ImportReport) -> None:
         self.report = report
+        self.moved: list[int] = []  # authorities whose parent changed
         self.existing: dict[tuple[str, str], Authority] = {}
         for authority in Authority.objects.exclude(kind=Kind.OTHER, insee_code=""):
             self.existing[_key(authority.kind, authority.insee_code, authority.siren)] = authority
@@ -77,6 +79,8 @@ class _Upserter:
                 to_create.append(authority)
                 self.existing[key] = authority
             elif any(getattr(current, name) != values[name] for name in _FIELDS):
+                if current.parent_id != values["parent_id"]:
+                    self.moved.append(current.pk)
                 for name in _FIELDS:
                     setattr(current, name, values[name])
                 to_update.append(current)
@@ -145,6 +149,9 @@ def territory_import(*, data: TerritoryData) -> ImportReport:
          or region_ids.get(c["region"])}
         for c in data.communes if c["type"] == CURRENT_COMMUNE
     ])
+    if upsert.moved:
+        # Their documents' readers (shared upward, administrators above) changed.
+        authorities_moved(upsert.moved)
     return report
 
 

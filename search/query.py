@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.http import QueryDict
+from django.utils.translation import gettext as _
 
 from documents.models import DocumentType
 from documents.validation import MIME_TYPES
@@ -70,8 +71,8 @@ def query_from_params(params: QueryDict, *, authority_names: tuple[str, ...] = (
     not look like "no documents")."""
     text = (params.get("q") or "").strip()
     if len(text) > MAX_QUERY_LENGTH:
-        raise BadQuery("q", f"Votre recherche est trop longue ({MAX_QUERY_LENGTH} caractères "
-                       "au plus).")
+        raise BadQuery("q", _("Votre recherche est trop longue (%(max)d caractères au plus).")
+                       % {"max": MAX_QUERY_LENGTH})
     authority_id = None
     for name in authority_names:
         raw = (params.get(name) or "").strip()

@@ -165,3 +165,31 @@ def test_all_of_france_imports_with_the_official_counts():
     assert lyon.parent.kind == "epci"
     import_(OFFICIAL)
     assert Authority.objects.filter(kind="commune").count() == 34_969
+
+
+def test_a_commune_that_changes_epci_has_its_documents_reindexed(tmp_path):
+    """Readers of 'shared upward' documents follow the hierarchy, so a move reindexes."""
+    import io as _io
+
+    from documents import services as document_services
+    from documents.filegen import make_pdf
+    from search.models import IndexOutbox
+
+    import_(DEMO)
+    merignac = Authority.objects.get(kind="commune", insee_code="33281")
+    document = document_services.document_create(
+        actor=None, owner=merignac, title="Rapport partagé", audience="shared_up", publish=True,
+        upload=document_services.Upload(_io.BytesIO(make_pdf("Rapport", ["Texte."])), "r.pdf"))
+    IndexOutbox.objects.all().delete()
+    moved = tmp_path / "moved"
+    shutil.copytree(DEMO, moved)
+    epcis = json.loads((moved / "epci.json").read_text())
+    epcis[0]["membres"] = [m for m in epcis[0]["membres"] if m["code"] != "33281"]
+    epcis.append({"code": "200000001", "nom": "CC Nouvelle", "type": "CC",
+                  "membres": [{"code": "33281", "nom": "Mérignac"}]})
+    (moved / "epci.json").write_text(json.dumps(epcis))
+
+    import_(moved)
+
+    assert Authority.objects.get(pk=merignac.pk).parent.siren == "200000001"
+    assert IndexOutbox.objects.filter(document_id=document.pk).exists()
