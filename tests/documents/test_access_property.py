@@ -28,6 +28,7 @@ from documents.models import (
 from documents.selectors import documents_editable_by, documents_visible_to
 from identity.models import Authority, Membership, User
 from tests.documents.oracle import World
+from tests.strategies import territory_parents
 
 ROLES = [r.value for r in Membership.Role]
 EXAMPLES = int(os.environ.get("CIVIS_PROPERTY_EXAMPLES", "80"))
@@ -42,14 +43,8 @@ PERIODS = {
 
 @st.composite
 def worlds(draw):
-    n_authorities = draw(st.integers(1, 7))
-    parents: list[int | None] = [None]
-    depth = [0]
-    for _i in range(1, n_authorities):
-        candidates = [j for j in range(len(parents)) if depth[j] < 3]
-        parent = draw(st.one_of(st.none(), st.sampled_from(candidates)))
-        parents.append(parent)
-        depth.append(0 if parent is None else depth[parent] + 1)
+    parents = draw(territory_parents())
+    n_authorities = len(parents)
     n_groups = draw(st.integers(0, 3))
     n_users = draw(st.integers(1, 6))
     users = [

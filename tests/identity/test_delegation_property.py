@@ -14,6 +14,7 @@ from hypothesis.extra.django import TestCase
 
 from identity import services
 from identity.models import Authority, AuthorityGroup, Membership, User
+from tests.strategies import territory_parents
 
 ROLES = ["agent", "publisher", "admin", "territory_admin"]
 RANK = {role: rank for rank, role in enumerate(ROLES, start=1)}
@@ -22,14 +23,8 @@ EXAMPLES = int(os.environ.get("CIVIS_PROPERTY_EXAMPLES", "80"))
 
 @st.composite
 def scenarios(draw):
-    n_authorities = draw(st.integers(1, 7))
-    parents: list[int | None] = [None]
-    depth = [0]
-    for _i in range(1, n_authorities):
-        candidates = [j for j in range(len(parents)) if depth[j] < 3]
-        parent = draw(st.one_of(st.none(), st.sampled_from(candidates)))
-        parents.append(parent)
-        depth.append(0 if parent is None else depth[parent] + 1)
+    parents = draw(territory_parents())
+    n_authorities = len(parents)
     authority = st.integers(0, n_authorities - 1)
     n_users = draw(st.integers(2, 5))
     # Administrators are over-represented: they are the ones whose limits are under test.
