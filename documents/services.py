@@ -234,25 +234,25 @@ def _set_status(*, actor: User | None, document: Document, status: str,
     audit_record(actor=actor, action=action, document=document, ip_address=ip_address)
 
 
-@transaction.atomic
 def document_publish(*, actor: User | None, document: Document,
                      ip_address: str | None = None) -> Document:
-    _require_editor(actor, document)
-    document = Document.objects.select_for_update().get(pk=document.pk)
-    if document.status != Status.PUBLISHED:
-        _set_status(actor=actor, document=document, status=Status.PUBLISHED,
-                    ip_address=ip_address)
-    return document
+    return _transition(actor=actor, document=document, status=Status.PUBLISHED,
+                       ip_address=ip_address)
+
+
+def document_withdraw(*, actor: User | None, document: Document,
+                      ip_address: str | None = None) -> Document:
+    return _transition(actor=actor, document=document, status=Status.WITHDRAWN,
+                       ip_address=ip_address)
 
 
 @transaction.atomic
-def document_withdraw(*, actor: User | None, document: Document,
-                      ip_address: str | None = None) -> Document:
+def _transition(*, actor: User | None, document: Document, status: str,
+                ip_address: str | None) -> Document:
     _require_editor(actor, document)
     document = Document.objects.select_for_update().get(pk=document.pk)
-    if document.status != Status.WITHDRAWN:
-        _set_status(actor=actor, document=document, status=Status.WITHDRAWN,
-                    ip_address=ip_address)
+    if document.status != status:
+        _set_status(actor=actor, document=document, status=status, ip_address=ip_address)
     return document
 
 

@@ -343,36 +343,32 @@ def _check_member(actor: User | None, authority_group: AuthorityGroup, user: Use
                                  "ressort."))
 
 
-@transaction.atomic
 def authority_group_member_add(*, actor: User | None, authority_group: AuthorityGroup,
                                user: User, ip_address: str | None = None) -> None:
     """Add an agent of the actor's subtree to a group the actor manages."""
-    _check_member(actor, authority_group, user)
-    group = authority_group.group
-    before = _members(group)
-    user.groups.add(group)
-    after = _members(group)
-    if after != before:
-        _audit(actor=actor, authority=authority_group.owner, ip_address=ip_address,
-               change="group_member_add", group=group.pk, group_name=group.name,
-               user=user.pk, username=user.username, before={"members": before},
-               after={"members": after})
-    transaction.on_commit(lambda: forget_principals(user))
+    _group_membership_change(actor=actor, authority_group=authority_group, user=user,
+                             ip_address=ip_address, add=True)
+
+
+def authority_group_member_remove(*, actor: User | None, authority_group: AuthorityGroup,
+                                  user: User, ip_address: str | None = None) -> None:
+    _group_membership_change(actor=actor, authority_group=authority_group, user=user,
+                             ip_address=ip_address, add=False)
 
 
 @transaction.atomic
-def authority_group_member_remove(*, actor: User | None, authority_group: AuthorityGroup,
-                                  user: User, ip_address: str | None = None) -> None:
+def _group_membership_change(*, actor: User | None, authority_group: AuthorityGroup,
+                             user: User, ip_address: str | None, add: bool) -> None:
     _check_member(actor, authority_group, user)
     group = authority_group.group
     before = _members(group)
-    user.groups.remove(group)
+    (user.groups.add if add else user.groups.remove)(group)
     after = _members(group)
     if after != before:
         _audit(actor=actor, authority=authority_group.owner, ip_address=ip_address,
-               change="group_member_remove", group=group.pk, group_name=group.name,
-               user=user.pk, username=user.username, before={"members": before},
-               after={"members": after})
+               change="group_member_add" if add else "group_member_remove", group=group.pk,
+               group_name=group.name, user=user.pk, username=user.username,
+               before={"members": before}, after={"members": after})
     transaction.on_commit(lambda: forget_principals(user))
 
 
