@@ -19,6 +19,7 @@ from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permission_policies.base import BasePermissionPolicy
 
+from civis.admin_forms import ServiceFormMixin
 from documents import services
 from documents.http import client_ip
 from documents.models import AuditEvent, Document
@@ -95,31 +96,8 @@ class DocumentForm(WagtailAdminModelForm):
         return [t.strip() for t in self.cleaned_data.get("tag_names", "").split(",") if t.strip()]
 
 
-def _apply_errors(form: forms.Form, error: ValidationError) -> None:
-    mapping = {"addressee": "addressee_username"}
-    if hasattr(error, "error_dict"):
-        for field, messages in error.message_dict.items():
-            field = mapping.get(field, field)
-            form.add_error(field if field in form.fields else None, messages)
-    else:
-        form.add_error(None, error.messages)
-
-
-class _ServiceFormMixin:
-    """Run the service; its refusals become form errors (with Wagtail's error banner)."""
-
-    def form_valid(self, form: DocumentForm) -> HttpResponse:
-        self.form = form
-        try:
-            self.object = self.save_instance()
-        except ValidationError as error:
-            _apply_errors(form, error)
-        except PermissionDenied as error:
-            form.add_error(None, str(error))
-        else:
-            return self.save_action()
-        self.produced_error_message = self.get_error_message()
-        return self.form_invalid(form)
+class _ServiceFormMixin(ServiceFormMixin):
+    field_aliases = {"addressee": "addressee_username"}
 
 
 class DocumentCreateView(_ServiceFormMixin, generic.CreateView):

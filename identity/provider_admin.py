@@ -3,14 +3,13 @@ for their territory's providers. Saving goes through services.oidc_provider_save
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permission_policies.base import BasePermissionPolicy
 
+from civis.admin_forms import ServiceFormMixin
 from documents.http import client_ip
 from identity import services
 from identity.models import Membership, OIDCProvider, User
@@ -58,21 +57,11 @@ class ProviderForm(WagtailAdminModelForm):
             self.fields["authority"].queryset = authorities_managed_by(for_user)
 
 
-class _ServiceSave:
-    def form_valid(self, form) -> HttpResponse:
-        self.form = form
-        try:
-            self.object = services.oidc_provider_save(
-                actor=self.request.user, provider=form.save(commit=False),
-                ip_address=client_ip(self.request))
-        except ValidationError as error:
-            for field, errors in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-            return self.form_invalid(form)
-        except PermissionDenied as error:
-            form.add_error(None, str(error))
-            return self.form_invalid(form)
-        return self.save_action()
+class _ServiceSave(ServiceFormMixin):
+    def save_instance(self) -> OIDCProvider:
+        return services.oidc_provider_save(
+            actor=self.request.user, provider=self.form.save(commit=False),
+            ip_address=client_ip(self.request))
 
 
 class ProviderCreateView(_ServiceSave, generic.CreateView):
