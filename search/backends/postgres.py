@@ -9,14 +9,22 @@ Queries take the same two steps, so both sides always agree, as on SQLite.
 
 from __future__ import annotations
 
-from django.db import connection
+from django.db import connection, transaction
 
-from search.backends.database import DatabaseBackendBase
+from search.backends.database import ENTRY_COLUMNS, DatabaseBackendBase
 from search.french import PHRASE, analyse
 from search.indexing import IndexDoc
+from search.principals import PUBLIC
 from search.query import SearchQuery
 
 CONFIG = "french"
+# Settings for the search statement only (SET LOCAL). The matches of a common word (tens of
+# thousands of rows) are materialised once and read by the hits and the facets: at the default
+# 4 MB of work_mem they spill to a temporary file. And the scan that finds them is worth
+# splitting between parallel workers, which the default costs (tuned for queries shipping few
+# rows out of the workers) never choose here: 112 -> 75 ms for a word in 67% of 100k documents.
+STATEMENT_SETTINGS = {"work_mem": "64MB", "parallel_setup_cost": "10",
+                      "parallel_tuple_cost": "0.001"}
 VECTOR = (f"setweight(to_tsvector('{CONFIG}', %s), 'A') || "
           f"setweight(to_tsvector('{CONFIG}', %s), 'B') || "
           f"setweight(to_tsvector('{CONFIG}', %s), 'D')")
@@ -41,7 +49,6 @@ def websearch(text: str) -> str:
 
 class PostgresBackend(DatabaseBackendBase):
     name = "postgresql"
-    _text_cast = "%s::text"
 
     def _delete(self, ids: list[int]) -> None:
         pass  # the full-text columns live in the entry rows the base class deletes
@@ -50,12 +57,22 @@ class PostgresBackend(DatabaseBackendBase):
         pass
 
     def _insert(self, docs: list[IndexDoc]) -> None:
-        rows = [(folded(d.title), folded(d.meta), folded(d.body), list(d.principals),
-                 list(d.scopes), d.id) for d in docs]
+        # One INSERT with the full-text columns: writing the entry and then updating it would
+        # leave a dead version of every row behind (a rebuilt index 10% larger).
+        rows = [(*self._entry_values(d), folded(d.title), folded(d.meta), folded(d.body),
+                 list(d.principals), PUBLIC in d.principals, list(d.scopes)) for d in docs]
         with connection.cursor() as cursor:
             cursor.executemany(
-                f"UPDATE search_searchentry SET vector = {VECTOR}, principals = %s, "  # noqa: S608
-                "scopes = %s WHERE document_id = %s", rows)
+                f"INSERT INTO search_searchentry ({ENTRY_COLUMNS}, vector, principals, "  # noqa: S608
+                f"public, scopes) VALUES ({', '.join(['%s'] * 7)}, {VECTOR}, %s, %s, %s)", rows)
+
+    def _execute(self, sql: str, params: list) -> list[tuple]:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT " + ", ".join("set_config(%s, %s, true)"
+                                                 for _ in STATEMENT_SETTINGS),
+                           [v for item in STATEMENT_SETTINGS.items() for v in item])
+            cursor.execute(sql, params)
+            return cursor.fetchall()
 
     def _matches(self, query: SearchQuery, principals):
         ranked = not query.parsed.empty
@@ -66,8 +83,16 @@ class PostgresBackend(DatabaseBackendBase):
             where += " AND e.vector @@ q"
             score = "ts_rank(e.vector, q)"
         if principals is not None:
-            where += " AND e.principals && %s::text[]"
-            params.append(sorted(principals))
+            # Most documents are public: test the flag first, the array overlap after.
+            others = sorted(principals - {PUBLIC})
+            if PUBLIC in principals and not others:
+                where += " AND e.public"
+            elif PUBLIC in principals:
+                where += " AND (e.public OR e.principals && %s::text[])"
+                params.append(others)
+            else:
+                where += " AND e.principals && %s::text[]"
+                params.append(others)
         if query.authority_id:
             where += " AND e.scopes @> ARRAY[%s]::bigint[]"
             params.append(int(query.authority_id))

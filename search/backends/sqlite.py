@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.db import connection
 
-from search.backends.database import DatabaseBackendBase
+from search.backends.database import ENTRY_COLUMNS, DatabaseBackendBase
 from search.french import analyse
 from search.indexing import IndexDoc
 from search.principals import token
@@ -46,6 +46,9 @@ class SqliteBackend(DatabaseBackendBase):
                  " ".join(token(p) for p in d.principals),
                  " ".join(f"s{a}" for a in d.scopes)) for d in docs]
         with connection.cursor() as cursor:
+            cursor.executemany(f"INSERT INTO search_searchentry ({ENTRY_COLUMNS}) "  # noqa: S608
+                               f"VALUES ({', '.join(['%s'] * 7)})",
+                               [self._entry_values(d) for d in docs])
             cursor.executemany("INSERT INTO search_fts (rowid, title, meta, body, principals, "
                                "scopes) VALUES (%s, %s, %s, %s, %s, %s)", rows)
 
