@@ -61,9 +61,18 @@ class DatabaseBackendBase:
         raise NotImplementedError
 
     # --- reading --------------------------------------------------------------------------
+    @staticmethod
+    def _columns(alias: str) -> str:
+        """What _matches selects besides the score. The facet cell is one value, so counting
+        the cells is one grouping on one column (and it is computed where the rows are read:
+        by PostgreSQL's parallel workers)."""
+        return (f"{alias}.document_id AS id, {alias}.owner_id, {alias}.published_on, "
+                f"{alias}.document_type || '{CELL}' || COALESCE(CAST({alias}.year AS TEXT), '') "
+                f"|| '{CELL}' || {alias}.kind AS cell")
+
     def _matches(self, query: SearchQuery, principals: frozenset[str] | None,
                  ) -> tuple[str, list, bool]:
-        """SQL selecting (id, owner_id, document_type, year, kind, published_on, score)."""
+        """SQL selecting _columns() and a score."""
         raise NotImplementedError
 
     def _filters(self, query: SearchQuery, alias: str) -> tuple[str, list]:
@@ -91,15 +100,14 @@ class DatabaseBackendBase:
         else:
             order = "published_on DESC NULLS LAST, id DESC"
         # Two groupings, not four: the authorities, and the (type, year, format) cells (a few
-        # hundred at most), which give the three other facets once summed up in Python.
+        # hundred at most), which give the three other facets once summed up here.
         sql = (
             f"WITH m AS MATERIALIZED ({matches}) "  # noqa: S608 - our fragments, values bound
             "SELECT * FROM (SELECT 'h' AS k, CAST(id AS TEXT) AS v, score AS n FROM m "
             f"ORDER BY {order} LIMIT %s OFFSET %s) AS hits "
             "UNION ALL SELECT * FROM (SELECT 'a', CAST(owner_id AS TEXT), COUNT(*) AS c FROM m "
             f"GROUP BY owner_id ORDER BY c DESC, owner_id LIMIT {AUTHORITY_FACET_SIZE}) AS a "
-            f"UNION ALL SELECT 'c', document_type || '{CELL}' || COALESCE(CAST(year AS TEXT), '')"
-            f" || '{CELL}' || kind, COUNT(*) FROM m GROUP BY document_type, year, kind"
+            "UNION ALL SELECT 'c', cell, COUNT(*) FROM m GROUP BY cell"
         )
         rows = self._execute(sql, [*params, query.page_size, query.offset])
         hits: list[tuple[int, float]] = []

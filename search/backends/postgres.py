@@ -97,6 +97,6 @@ class PostgresBackend(DatabaseBackendBase):
             where += " AND e.scopes @> ARRAY[%s]::bigint[]"
             params.append(int(query.authority_id))
         filters, filter_params = self._filters(query, "e")
-        return (f"SELECT e.document_id AS id, e.owner_id, e.document_type, e.year, e.kind, "  # noqa: S608
-                f"e.published_on, {score} AS score FROM {source} WHERE TRUE{where}{filters}",
+        return (f"SELECT {self._columns('e')}, {score} AS score FROM {source} "  # noqa: S608
+                f"WHERE TRUE{where}{filters}",
                 [*params, *filter_params], ranked)

@@ -76,8 +76,7 @@ class SqliteBackend(DatabaseBackendBase):
     def _matches(self, query, principals):
         expression = self.match_expression(query, principals)
         filters, params = self._filters(query, "e")
-        columns = "e.document_id AS id, e.owner_id, e.document_type, e.year, e.kind, " \
-                  "e.published_on"
+        columns = self._columns("e")
         if not expression:  # a superuser listing everything: no full text at all
             return (f"SELECT {columns}, 0.0 AS score FROM search_searchentry e "  # noqa: S608
                     f"WHERE 1 = 1{filters}", params, False)
