@@ -38,6 +38,8 @@ def table(results: dict) -> str:
         lines.append(f"{database:<11}{'indexation':<22}{rate:>9.0f} documents/s "
                      f"({run['index_seconds']:.1f} s)  ≥{TARGET_DOCS_PER_S:.0f}/s:"
                      f"{_ok(rate >= TARGET_DOCS_PER_S)}")
+        if "machine" in run:
+            lines.append(f"{'':<11}{run['machine']}")
         lines.append(f"{'':<11}construction {run['build_seconds']:.0f} s ; "
                      f"{run['people']['agents']} agents, {run['people']['citizens']} citoyens, "
                      f"{run['authorities']} collectivités")

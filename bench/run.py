@@ -10,7 +10,7 @@ a table.
 Environment: BENCH_DOCS (100000), BENCH_DATABASES ("sqlite,postgresql"), BENCH_TERRITORY
 (../shared/data/decoupage-administratif), BENCH_REGION (75), BENCH_PG_URL
 (postgres://postgres@127.0.0.1:5432/civis_bench, dropped and created afresh), BENCH_REPEAT
-(7 timed runs of each query), BENCH_NAIVE_REPEAT (2).
+(7 timed runs of each query), BENCH_NAIVE_REPEAT (1).
 """
 
 from __future__ import annotations

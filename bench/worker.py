@@ -25,6 +25,21 @@ def _recreate_postgres_database() -> None:
         conn.execute(f'CREATE DATABASE "{config["NAME"]}"')
 
 
+def _machine(connection) -> str:
+    """Where the figures were measured: they mean little without it."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('server_version'), "
+                           "current_setting('shared_buffers')")
+            version, buffers = cursor.fetchone()
+        database = f"PostgreSQL {version}, shared_buffers {buffers}"
+    else:
+        import sqlite3
+
+        database = f"SQLite {sqlite3.sqlite_version}"
+    return f"{os.cpu_count()} processeurs, {database}"
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -139,6 +154,7 @@ def main(out: Path) -> None:
         }
         print(f"   {name}: p50 {p50:.1f} ms, p95 {measured[name]['p95_ms']:.1f} ms", flush=True)
     out.write_text(json.dumps({
+        "machine": _machine(connection),
         "build_seconds": build_seconds, "index_seconds": index_seconds,
         "index_docs_per_s": indexed / index_seconds if index_seconds else 0.0,
         "authorities": Authority.objects.count(),
