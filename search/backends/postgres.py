@@ -62,11 +62,11 @@ class PostgresBackend(DatabaseBackendBase):
         # One INSERT with the full-text columns: writing the entry and then updating it would
         # leave a dead version of every row behind (a rebuilt index 10% larger).
         rows = [(*self._entry_values(d), folded(d.title), folded(d.meta), folded(d.body),
-                 list(d.principals), PUBLIC in d.principals, list(d.scopes)) for d in docs]
+                 list(d.principals), list(d.scopes)) for d in docs]
         with connection.cursor() as cursor:
             cursor.executemany(
                 f"INSERT INTO search_searchentry ({ENTRY_COLUMNS}, vector, principals, "  # noqa: S608
-                f"public, scopes) VALUES ({', '.join(['%s'] * 7)}, {VECTOR}, %s, %s, %s)", rows)
+                f"scopes) VALUES ({', '.join(['%s'] * 7)}, {VECTOR}, %s, %s)", rows)
 
     def _execute(self, sql: str, params: list) -> list[tuple]:
         with transaction.atomic(), connection.cursor() as cursor:
@@ -85,16 +85,13 @@ class PostgresBackend(DatabaseBackendBase):
             where += " AND e.vector @@ q"
             score = "ts_rank(e.vector, q)"
         if principals is not None:
-            # Most documents are public: test the flag first, the array overlap after.
-            others = sorted(principals - {PUBLIC})
-            if PUBLIC in principals and not others:
-                where += " AND e.public"
-            elif PUBLIC in principals:
-                where += " AND (e.public OR e.principals && %s::text[])"
+            # Most documents are public: the flag (generated from the principals) first, the
+            # array overlap only for the others.
+            tests = ["e.public"] if PUBLIC in principals else []
+            if others := sorted(principals - {PUBLIC}):
+                tests.append("e.principals && %s::text[]")
                 params.append(others)
-            else:
-                where += " AND e.principals && %s::text[]"
-                params.append(others)
+            where += f" AND ({' OR '.join(tests) or 'FALSE'})"
         if query.authority_id:
             where += " AND e.scopes @> ARRAY[%s]::bigint[]"
             params.append(int(query.authority_id))

@@ -1,11 +1,12 @@
 """PostgreSQL: a flag for documents anyone may read, so the common case of the permission
-filter is a boolean test instead of an array overlap (see search.backends.postgres)."""
+filter is a boolean test instead of an array overlap (see search.backends.postgres). Generated
+from the principals by the database, so it never disagrees with them."""
 
 from django.db import migrations
 
 POSTGRESQL = [
-    "ALTER TABLE search_searchentry ADD COLUMN public boolean NOT NULL DEFAULT false",
-    "UPDATE search_searchentry SET public = 'public' = ANY(principals)",
+    "ALTER TABLE search_searchentry ADD COLUMN public boolean NOT NULL "
+    "GENERATED ALWAYS AS ('public' = ANY(principals)) STORED",
 ]
 POSTGRESQL_DROP = ["ALTER TABLE search_searchentry DROP COLUMN IF EXISTS public"]
 
