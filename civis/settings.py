@@ -67,6 +67,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CIVIS_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
     "civis.portal",
+    "audit",
     "identity",
     "documents",
     "search",

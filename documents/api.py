@@ -19,8 +19,10 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from documents.http import client_ip, file_response
-from documents.models import AuditEvent, Document, DocumentType
+from audit.models import AuditEvent
+from core.http import client_ip
+from documents.http import file_response
+from documents.models import Document, DocumentType
 from documents.selectors import documents_visible_to
 from documents.services import document_access_record
 from identity.models import Authority

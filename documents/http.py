@@ -1,19 +1,13 @@
-"""HTTP helpers shared by the portal views and the API: one way to serve a file."""
+"""One way to serve a stored file, shared by the portal views and the API."""
 
 from __future__ import annotations
 
-from django.http import FileResponse, HttpRequest
+from django.http import FileResponse
 
 from documents.models import Document, DocumentVersion
 
 # Shown in the browser; every other format is downloaded.
 INLINE_KINDS = frozenset({"pdf", "png", "jpeg"})
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    # Behind a proxy, configure it to set REMOTE_ADDR (e.g. uwsgi/gunicorn forwarded-allow-ips);
-    # trusting X-Forwarded-For blindly would let anyone forge the audit log's "from where".
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def file_response(document: Document, version: DocumentVersion) -> FileResponse:

@@ -1,4 +1,5 @@
-"""The shared document store: documents, their file versions, explicit grants and the audit log.
+"""The shared document store: documents, their file versions and explicit grants (the audit
+log is the ``audit`` app's).
 
 Who may read a document is decided in one place only: ``documents.selectors``.
 """
@@ -181,40 +182,3 @@ class DocumentAuthorityGrant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.authority} — {self.get_level_display()} — {self.document}"
-
-
-class AuditEvent(models.Model):
-    """Who did what, when (UTC) and from where. Never file contents nor secrets."""
-
-    class Action(models.TextChoices):
-        CREATE = "create", _("Création")
-        UPDATE = "update", _("Modification")
-        PUBLISH = "publish", _("Publication")
-        WITHDRAW = "withdraw", _("Retrait")
-        VERSION = "version", _("Nouvelle version")
-        GRANT = "grant", _("Accès accordé")
-        REVOKE = "revoke", _("Accès retiré")
-        VIEW = "view", _("Consultation")
-        DOWNLOAD = "download", _("Téléchargement")
-        ROLE = "role", _("Changement de rôle")
-
-    at = models.DateTimeField(_("date (UTC)"), default=timezone.now, db_index=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("auteur"), null=True,
-                              blank=True, on_delete=models.SET_NULL, related_name="+")
-    action = models.CharField(_("action"), max_length=12, choices=Action.choices)
-    document = models.ForeignKey(Document, verbose_name=_("document"), null=True, blank=True,
-                                 on_delete=models.SET_NULL, related_name="audit_events")
-    authority = models.ForeignKey(Authority, verbose_name=_("collectivité"), null=True,
-                                  blank=True, on_delete=models.SET_NULL, related_name="+")
-    ip_address = models.GenericIPAddressField(_("adresse IP"), null=True, blank=True)
-    detail = models.JSONField(_("détail"), default=dict, blank=True)
-
-    class Meta:
-        verbose_name = _("événement d'audit")
-        verbose_name_plural = _("journal d'audit")
-        ordering = ["-at"]
-        indexes = [models.Index(fields=["authority", "-at"])]
-
-    def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.get_action_display()}"
-

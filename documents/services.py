@@ -18,9 +18,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
+from audit.models import AuditEvent
+from audit.services import audit_record
 from documents.models import (
     Audience,
-    AuditEvent,
     Document,
     DocumentAuthorityGrant,
     DocumentType,
@@ -30,9 +31,9 @@ from documents.models import (
     Status,
 )
 from documents.selectors import authorities_publishable_by, can_edit
+from documents.signals import documents_changed
 from documents.validation import CheckedFile, UploadRejected, check_upload
 from identity.models import Authority, User
-from search.services import documents_changed
 
 
 @dataclass(frozen=True)
@@ -41,18 +42,6 @@ class Upload:
 
     fileobj: IO[bytes]
     name: str
-
-
-def audit_record(*, actor: User | None, action: str, document: Document | None = None,
-                 authority: Authority | None = None, ip_address: str | None = None,
-                 **detail: Any) -> AuditEvent:
-    """Append to the audit log. Callers pass metadata only: never file contents or secrets."""
-    return AuditEvent.objects.create(
-        actor=actor if actor is not None and actor.is_authenticated else None,
-        action=action, document=document,
-        authority=authority or (document.owner if document is not None else None),
-        ip_address=ip_address or None, detail=detail,
-    )
 
 
 def _max_upload_bytes() -> int:
@@ -99,7 +88,7 @@ def _store_version(*, actor: User | None, document: Document, upload: Upload,
     document.extracted_text = ""
     document.updated_at = timezone.now()
     document.save(update_fields=["current_version", "extracted_text", "updated_at"])
-    documents_changed([document.pk])
+    documents_changed.send(sender=Document, document_ids=[document.pk])
     transaction.on_commit(lambda: _enqueue_extraction(version.pk))
     return version
 
@@ -213,7 +202,7 @@ def document_update(*, actor: User | None, document: Document, tags: list[str] |
     document.save()
     if tags is not None:
         document.tags.set(tags)
-    documents_changed([document.pk])
+    documents_changed.send(sender=Document, document_ids=[document.pk])
     changed = {k: [before[k], str(getattr(document, k))] for k in changes
                if before[k] != str(getattr(document, k))}
     audit_record(actor=actor, action=AuditEvent.Action.UPDATE, document=document,
@@ -228,7 +217,7 @@ def _set_status(*, actor: User | None, document: Document, status: str,
         document.published_on = timezone.localdate()
     document.updated_at = timezone.now()
     document.save(update_fields=["status", "published_on", "updated_at"])
-    documents_changed([document.pk])
+    documents_changed.send(sender=Document, document_ids=[document.pk])
     action = AuditEvent.Action.PUBLISH if status == Status.PUBLISHED \
         else AuditEvent.Action.WITHDRAW
     audit_record(actor=actor, action=action, document=document, ip_address=ip_address)
@@ -292,7 +281,7 @@ def _grant_change(*, actor: User | None, document: Document, level: str, user: U
             DocumentAuthorityGrant.objects.filter(**key).delete()
     else:
         (assign_perm if add else remove_perm)(f"documents.{codename}", user or group, document)
-    documents_changed([document.pk])
+    documents_changed.send(sender=Document, document_ids=[document.pk])
     audit_record(actor=actor, action=AuditEvent.Action.GRANT if add else AuditEvent.Action.REVOKE,
                  document=document, ip_address=ip_address, level=level, **principal)
 
@@ -311,11 +300,3 @@ def document_access_record(*, actor: User | None, document: Document, action: st
     """Log a read or download of a non-public document (public ones are not personal data)."""
     if not document.is_public:
         audit_record(actor=actor, action=action, document=document, ip_address=ip_address)
-
-
-def audit_purge(*, before: datetime.datetime | None = None) -> int:
-    """Delete audit entries older than the retention period (CNIL: 12 months by default)."""
-    cutoff = before or timezone.now() - datetime.timedelta(
-        days=settings.CIVIS_AUDIT_RETENTION_DAYS)
-    deleted, _by_model = AuditEvent.objects.filter(at__lt=cutoff).delete()
-    return deleted

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.tasks import task
 
 from documents.models import Document, DocumentVersion
-from search.services import documents_changed
+from documents.signals import documents_changed
 
 logger = logging.getLogger(__name__)
 
@@ -38,5 +38,5 @@ def extract_version_text(version_id: int) -> str:
         updated = Document.objects.filter(
             pk=version.document_id, current_version_id=version_id).update(extracted_text=text)
         if updated:
-            documents_changed([version.document_id])
+            documents_changed.send(sender=Document, document_ids=[version.document_id])
     return "done"

@@ -10,8 +10,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from documents.http import client_ip, file_response
-from documents.models import Audience, AuditEvent, Document, DocumentType
+from audit.models import AuditEvent
+from core.http import client_ip
+from documents.http import file_response
+from documents.models import Audience, Document, DocumentType
 from documents.selectors import can_edit, documents_visible_to
 from documents.services import document_access_record
 from identity.models import Authority

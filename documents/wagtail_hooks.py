@@ -4,7 +4,8 @@ from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.permissions import register_permission_policy
 
-from documents.admin_views import DocumentPermissionPolicy, DocumentViewSet, audit_log_view
+from documents.admin.audit_log import audit_log_view
+from documents.admin.views import DocumentPermissionPolicy, DocumentViewSet
 from documents.models import Document
 from identity.selectors import principals_of
 

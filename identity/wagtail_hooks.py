@@ -6,9 +6,9 @@ from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.permissions import register_permission_policy
 
-from identity import admin_views
+from identity.admin import rights as admin_views
+from identity.admin.providers import OIDCProviderViewSet, ProviderPermissionPolicy
 from identity.models import OIDCProvider
-from identity.provider_admin import OIDCProviderViewSet, ProviderPermissionPolicy
 from identity.selectors import authorities_managed_by
 
 register_permission_policy(OIDCProvider, ProviderPermissionPolicy(OIDCProvider))

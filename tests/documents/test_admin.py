@@ -6,8 +6,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from audit.models import AuditEvent, Document, Status
 from documents.filegen import make_odt, make_pdf
-from documents.models import AuditEvent, Document, Status
 from tests.documents.conftest import stored_files
 
 pytestmark = pytest.mark.django_db

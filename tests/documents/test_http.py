@@ -9,7 +9,8 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from documents.models import Audience, AuditEvent, Document
+from audit.models import AuditEvent
+from documents.models import Audience, Document
 from documents.selectors import documents_visible_to
 from identity.models import User
 from tests.documents.conftest import csv_upload, odt_upload

@@ -10,10 +10,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from documents import services
 from documents.models import (
     Audience,
-    AuditEvent,
     Document,
     DocumentVersion,
     GrantLevel,

@@ -8,7 +8,7 @@ import datetime
 import pytest
 from django.test import Client
 
-from documents.models import AuditEvent
+from audit.models import AuditEvent
 from identity.models import ExternalIdentity, User
 from tests.factories import make_territory, make_user
 from tests.identity.ldap_support import SUFFIX

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from django.test import Client
 
-from documents.models import AuditEvent
+from audit.models import AuditEvent
 from identity.models import ExternalIdentity, Membership, User
 from tests.factories import make_oidc_provider, make_territory, make_user
 from tests.identity.oidc_support import CLIENTS, Browser

@@ -9,7 +9,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 from guardian.shortcuts import assign_perm
 
-from documents.models import Audience, AuditEvent, Document, Status
+from audit.models import AuditEvent
+from documents.models import Audience, Document, Status
 from identity import services
 from identity.models import Authority, AuthorityGroup, Membership, OIDCProvider, User
 from tests.factories import make_agent, make_authority, make_territory, make_user

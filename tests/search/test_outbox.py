@@ -8,6 +8,7 @@ import socket
 import pytest
 from django.core.management import call_command
 
+import search.outbox
 import search.services
 from documents.services import document_update
 from search.backends import database_backend
@@ -46,7 +47,9 @@ def documents(committed):
 
 def test_changes_commit_while_the_index_is_down_and_catch_up_after(documents, monkeypatch):
     assert index_check()[0].differences == 0  # the after-commit task indexed them
-    monkeypatch.setattr(search.services, "targets", lambda: {"db": UnavailableBackend()})
+    down = {"db": UnavailableBackend()}
+    monkeypatch.setattr(search.services, "targets", lambda: down)  # where changes are recorded
+    monkeypatch.setattr(search.outbox, "targets", lambda: down)  # where they are applied
     for i in range(CHANGES):
         document_update(actor=None, document=documents[i % 10], title=f"Piscine {i}")
     monkeypatch.undo()  # the engine is back

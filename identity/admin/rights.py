@@ -17,13 +17,14 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from documents.http import client_ip
+from core.http import client_ip
 from documents.models import Document, DocumentGroupGrant, DocumentUserGrant
 from documents.selectors import documents_visible_to
 from identity import services
 from identity.forms import GrantForm, GroupForm, MemberForm
 from identity.models import Authority, Membership, User
 from identity.selectors import (
+    ROLE_RANK,
     authorities_managed_by,
     groups_managed_by,
     rights_of,
@@ -85,7 +86,7 @@ def authority_rights(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "identity/admin/authority.html", {
         "authority": authority, "form": form, "active": active,
         "rows": [(m, m.pk in active and m.user_id != request.user.pk
-                  and role_ceiling(request.user, authority) >= services.ROLE_RANK[m.role])
+                  and role_ceiling(request.user, authority) >= ROLE_RANK[m.role])
                  for m in memberships],
     })
 

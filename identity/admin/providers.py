@@ -9,8 +9,8 @@ from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permission_policies.base import BasePermissionPolicy
 
-from civis.admin_forms import ServiceFormMixin
-from documents.http import client_ip
+from core.admin_forms import ServiceFormMixin
+from core.http import client_ip
 from identity import services
 from identity.models import Membership, OIDCProvider, User
 from identity.selectors import authorities_managed_by

@@ -8,10 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.ui.tables import Column, UpdatedAtColumn
@@ -19,13 +17,12 @@ from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permission_policies.base import BasePermissionPolicy
 
-from civis.admin_forms import ServiceFormMixin
+from core.admin_forms import ServiceFormMixin
+from core.http import client_ip
 from documents import services
-from documents.http import client_ip
-from documents.models import AuditEvent, Document
+from documents.models import Document
 from documents.selectors import authorities_publishable_by, can_edit, documents_editable_by
 from identity.models import User
-from identity.selectors import principals_of, subtree_ids
 
 
 class DocumentPermissionPolicy(BasePermissionPolicy):
@@ -165,18 +162,3 @@ class DocumentViewSet(ModelViewSet):
 
     def get_form_class(self, for_update: bool = False):
         return DocumentForm
-
-
-def audit_log_view(request: HttpRequest) -> HttpResponse:
-    """The audit log of the authorities the requester administers (and those below)."""
-    principals = principals_of(request.user)
-    if principals.superuser:
-        events = AuditEvent.objects.all()
-    elif principals.admin_of:
-        events = AuditEvent.objects.filter(authority_id__in=subtree_ids(principals.admin_of))
-    else:
-        raise PermissionDenied
-    events = events.select_related("actor", "document", "authority").order_by("-at")
-    page = Paginator(events, 50).get_page(request.GET.get("p"))
-    return render(request, "documents/admin/audit_log.html", {"page_obj": page})
-

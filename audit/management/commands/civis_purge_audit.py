@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from documents.services import audit_purge
+from audit.services import audit_purge
 
 
 class Command(BaseCommand):
