@@ -15,37 +15,24 @@ from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.ui.tables import Column, UpdatedAtColumn
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
-from wagtail.permission_policies.base import BasePermissionPolicy
 
-from core.admin_forms import ServiceFormMixin
+from core.admin import ScopedPermissionPolicy, ServiceFormMixin
 from core.http import client_ip
 from documents import services
 from documents.models import Document
-from documents.selectors import authorities_publishable_by, can_edit, documents_editable_by
+from documents.selectors import authorities_publishable_by, documents_editable_by
 from identity.models import User
 
 
-class DocumentPermissionPolicy(BasePermissionPolicy):
-    """Wagtail's questions answered by the document store's selectors."""
+class DocumentPermissionPolicy(ScopedPermissionPolicy):
+    """Wagtail's questions answered by the document store's selectors. Never delete: withdraw
+    instead, the history stays."""
 
-    def user_has_permission(self, user, action: str) -> bool:
-        if action in ("add", "change", "view"):
-            return authorities_publishable_by(user).exists()
-        return False  # never delete: withdraw instead, history stays
+    def may_use(self, user) -> bool:
+        return authorities_publishable_by(user).exists()
 
-    def user_has_permission_for_instance(self, user, action: str, instance: Document) -> bool:
-        return action in ("change", "view") and can_edit(user, instance)
-
-    def instances_user_has_permission_for(self, user, action: str):
-        if action in ("change", "view"):
-            return documents_editable_by(user)
-        return Document.objects.none()
-
-    def users_with_permission(self, action: str):
-        return User.objects.none()
-
-    def users_with_permission_for_instance(self, action: str, instance: Document):
-        return User.objects.none()
+    def scoped_instances(self, user, action: str):
+        return documents_editable_by(user)
 
 
 class DocumentForm(WagtailAdminModelForm):

@@ -7,12 +7,11 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
-from wagtail.permission_policies.base import BasePermissionPolicy
 
-from core.admin_forms import ServiceFormMixin
+from core.admin import ScopedPermissionPolicy, ServiceFormMixin
 from core.http import client_ip
 from identity import services
-from identity.models import Membership, OIDCProvider, User
+from identity.models import Membership, OIDCProvider
 from identity.selectors import authorities_managed_by
 
 
@@ -21,26 +20,16 @@ def _is_territory_admin(user) -> bool:
                 .filter(user=user, role=Membership.Role.TERRITORY_ADMIN).exists()))
 
 
-class ProviderPermissionPolicy(BasePermissionPolicy):
-    def user_has_permission(self, user, action: str) -> bool:
-        return action in ("add", "change", "view") and _is_territory_admin(user)
+class ProviderPermissionPolicy(ScopedPermissionPolicy):
+    def may_use(self, user) -> bool:
+        return _is_territory_admin(user)
 
-    def user_has_permission_for_instance(self, user, action: str, instance) -> bool:
-        return self.instances_user_has_permission_for(user, action).filter(
-            pk=instance.pk).exists()
-
-    def instances_user_has_permission_for(self, user, action: str):
-        if action not in ("change", "view") or not _is_territory_admin(user):
+    def scoped_instances(self, user, action: str):
+        if not _is_territory_admin(user):
             return OIDCProvider.objects.none()
         if user.is_superuser:
             return OIDCProvider.objects.all()
         return OIDCProvider.objects.filter(authority__in=authorities_managed_by(user))
-
-    def users_with_permission(self, action: str):
-        return User.objects.none()
-
-    def users_with_permission_for_instance(self, action: str, instance):
-        return User.objects.none()
 
 
 class ProviderForm(WagtailAdminModelForm):

@@ -6,8 +6,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from audit.models import AuditEvent, Document, Status
+from audit.models import AuditEvent
 from documents.filegen import make_odt, make_pdf
+from documents.models import Document, Status
 from tests.documents.conftest import stored_files
 
 pytestmark = pytest.mark.django_db
