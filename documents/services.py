@@ -4,6 +4,7 @@ transaction, an audit row; side effects (text extraction, indexing) after commit
 from __future__ import annotations
 
 import datetime
+import enum
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -59,8 +60,8 @@ def _check(upload: Upload) -> CheckedFile:
 def _files_removed_on_failure() -> Iterator[list[tuple[Any, str]]]:
     """Collect stored files; delete them if the block fails, so nothing is left half-written.
 
-    (A failure of an *outer* transaction after this block has succeeded is not covered: callers
-    of these services do not wrap them in longer transactions.)
+    The block holds the service's durable transaction (``atomic(durable=True)``), so its commit
+    is the real one: a failure at any later step, the commit included, removes the files.
     """
     stored: list[tuple[Any, str]] = []
     try:
@@ -132,21 +133,15 @@ def document_create(*, actor: User | None, owner: Authority, title: str, upload:
     """
     if actor is not None and not authorities_publishable_by(actor).filter(pk=owner.pk).exists():
         raise PermissionDenied(_("Vous ne pouvez pas publier pour cette collectivité."))
-    title = (title or "").strip()
-    if not title:
-        raise ValidationError({"title": _("Le titre est obligatoire.")})
-    if document_type not in DocumentType.values:
-        raise ValidationError({"document_type": _("Type de document inconnu.")})
-    _normalise_audience(audience, addressee)
+    document = Document(
+        owner=owner, title=(title or "").strip()[:255], summary=summary,
+        document_type=document_type, audience=audience, addressee=addressee,
+        licence=licence if licence is not None else Licence.LO2, published_on=published_on,
+        status=Status.DRAFT)
+    _validate(document)
     checked = _check(upload)
-    with _files_removed_on_failure() as stored, transaction.atomic():
-        document = Document.objects.create(
-            owner=owner, title=title[:255], summary=summary, document_type=document_type,
-            audience=audience, addressee=addressee,
-            licence=(licence if licence is not None else Licence.LO2)
-            if audience == Audience.PUBLIC else Licence.NONE,
-            published_on=published_on, status=Status.DRAFT,
-        )
+    with _files_removed_on_failure() as stored, transaction.atomic(durable=True):
+        document.save()
         if tags:
             document.tags.set(tags)
         version = _store_version(actor=actor, document=document, upload=upload,
@@ -160,54 +155,99 @@ def document_create(*, actor: User | None, owner: Authority, title: str, upload:
     return document
 
 
+class Keep(enum.Enum):
+    """An argument of ``document_edit`` left out: the field keeps its value."""
+
+    KEEP = "keep"
+
+
+KEEP = Keep.KEEP
+TRANSITIONS = (Status.PUBLISHED, Status.WITHDRAWN)
+
+
+def document_edit(*, actor: User | None, document: Document,
+                  title: str | Keep = KEEP, summary: str | Keep = KEEP,
+                  document_type: str | Keep = KEEP,
+                  published_on: datetime.date | Keep | None = KEEP,
+                  audience: str | Keep = KEEP, licence: str | Keep = KEEP,
+                  addressee: User | Keep | None = KEEP, tags: list[str] | None = None,
+                  upload: Upload | None = None, status: str | None = None,
+                  ip_address: str | None = None) -> Document:
+    """Everything the admin edit form does, as one write: metadata, tags, a new file version,
+    a status change (``Status.PUBLISHED`` or ``Status.WITHDRAWN``). One durable transaction:
+    if any step fails, nothing of the edit is kept (no metadata change, no version, no file,
+    no audit row)."""
+    _require_editor(actor, document)
+    if status is not None and status not in TRANSITIONS:
+        raise ValidationError({"status": _("Statut inconnu.")})
+    checked = _check(upload) if upload is not None else None
+    with _files_removed_on_failure() as stored, transaction.atomic(durable=True):
+        document = Document.objects.select_for_update().get(pk=document.pk)
+        fields = {name: value for name, value in (
+            ("title", title.strip()[:255] if isinstance(title, str) else title),
+            ("summary", summary), ("document_type", document_type),
+            ("published_on", published_on), ("audience", audience), ("licence", licence),
+            ("addressee", addressee)) if value is not KEEP}
+        before = {name: str(getattr(document, name)) for name in fields}
+        for name, value in fields.items():
+            setattr(document, name, value)
+        _validate(document)
+        changed = {name: [before[name], str(getattr(document, name))] for name in fields
+                   if before[name] != str(getattr(document, name))}
+        if changed or tags is not None:
+            document.updated_at = timezone.now()
+            document.save(update_fields=[*fields, "licence", "updated_at"])
+            if tags is not None:
+                document.tags.set(tags)
+            documents_changed.send(sender=Document, document_ids=[document.pk])
+            audit_record(actor=actor, action=AuditEvent.Action.UPDATE, document=document,
+                         ip_address=ip_address, changed=changed)
+        if checked is not None and upload is not None:
+            version = _store_version(actor=actor, document=document, upload=upload,
+                                     checked=checked, stored=stored)
+            audit_record(actor=actor, action=AuditEvent.Action.VERSION, document=document,
+                         ip_address=ip_address, version=version.number,
+                         sha256=checked.sha256, size=checked.size)
+        if status is not None and document.status != status:
+            _set_status(actor=actor, document=document, status=status, ip_address=ip_address)
+    return document
+
+
 def document_replace_file(*, actor: User | None, document: Document, upload: Upload,
                           ip_address: str | None = None) -> DocumentVersion:
     """A new version of the file; earlier versions stay, with who replaced them and when."""
-    _require_editor(actor, document)
-    checked = _check(upload)
-    with _files_removed_on_failure() as stored, transaction.atomic():
-        document = Document.objects.select_for_update().get(pk=document.pk)
-        version = _store_version(actor=actor, document=document, upload=upload,
-                                 checked=checked, stored=stored)
-        audit_record(actor=actor, action=AuditEvent.Action.VERSION, document=document,
-                     ip_address=ip_address, version=version.number, sha256=checked.sha256,
-                     size=checked.size)
-    return version
+    document = document_edit(actor=actor, document=document, upload=upload,
+                             ip_address=ip_address)
+    assert document.current_version is not None  # noqa: S101 (document_edit just stored it)
+    return document.current_version
 
 
-EDITABLE_FIELDS = ("title", "summary", "document_type", "published_on", "licence", "audience",
-                   "addressee")
+def document_publish(*, actor: User | None, document: Document,
+                     ip_address: str | None = None) -> Document:
+    return document_edit(actor=actor, document=document, status=Status.PUBLISHED,
+                         ip_address=ip_address)
 
 
-@transaction.atomic
-def document_update(*, actor: User | None, document: Document, tags: list[str] | None = None,
-                    ip_address: str | None = None, **changes: Any) -> Document:
-    """Change a document's metadata (not its status: publish and withdraw say so)."""
-    _require_editor(actor, document)
-    unknown = set(changes) - set(EDITABLE_FIELDS)
-    if unknown:
-        raise ValueError(f"Not editable here: {sorted(unknown)}")
-    document = Document.objects.select_for_update().get(pk=document.pk)
-    before = {name: str(getattr(document, name)) for name in changes}
-    for name, value in changes.items():
-        setattr(document, name, value)
+def document_withdraw(*, actor: User | None, document: Document,
+                      ip_address: str | None = None) -> Document:
+    return document_edit(actor=actor, document=document, status=Status.WITHDRAWN,
+                         ip_address=ip_address)
+
+
+def _validate(document: Document) -> None:
+    """The store's rules on a document about to be saved (French messages per field)."""
     if not (document.title or "").strip():
         raise ValidationError({"title": _("Le titre est obligatoire.")})
+    if document.document_type not in DocumentType.values:
+        raise ValidationError({"document_type": _("Type de document inconnu.")})
     _normalise_audience(document.audience, document.addressee)
+    # Only public documents carry an open licence.
     if document.audience != Audience.PUBLIC:
         document.licence = Licence.NONE
     elif not document.licence:
         document.licence = Licence.LO2
-    document.updated_at = timezone.now()
-    document.save()
-    if tags is not None:
-        document.tags.set(tags)
-    documents_changed.send(sender=Document, document_ids=[document.pk])
-    changed = {k: [before[k], str(getattr(document, k))] for k in changes
-               if before[k] != str(getattr(document, k))}
-    audit_record(actor=actor, action=AuditEvent.Action.UPDATE, document=document,
-                 ip_address=ip_address, changed=changed)
-    return document
+    document.full_clean(exclude=["owner", "current_version", "addressee"],
+                        validate_constraints=False)
 
 
 def _set_status(*, actor: User | None, document: Document, status: str,
@@ -221,28 +261,6 @@ def _set_status(*, actor: User | None, document: Document, status: str,
     action = AuditEvent.Action.PUBLISH if status == Status.PUBLISHED \
         else AuditEvent.Action.WITHDRAW
     audit_record(actor=actor, action=action, document=document, ip_address=ip_address)
-
-
-def document_publish(*, actor: User | None, document: Document,
-                     ip_address: str | None = None) -> Document:
-    return _transition(actor=actor, document=document, status=Status.PUBLISHED,
-                       ip_address=ip_address)
-
-
-def document_withdraw(*, actor: User | None, document: Document,
-                      ip_address: str | None = None) -> Document:
-    return _transition(actor=actor, document=document, status=Status.WITHDRAWN,
-                       ip_address=ip_address)
-
-
-@transaction.atomic
-def _transition(*, actor: User | None, document: Document, status: str,
-                ip_address: str | None) -> Document:
-    _require_editor(actor, document)
-    document = Document.objects.select_for_update().get(pk=document.pk)
-    if document.status != status:
-        _set_status(actor=actor, document=document, status=status, ip_address=ip_address)
-    return document
 
 
 def _permission_codename(level: str) -> str:
@@ -266,10 +284,19 @@ def grant_remove(*, actor: User | None, document: Document, level: str = GrantLe
                   authority=authority, ip_address=ip_address, add=False)
 
 
-@transaction.atomic
 def _grant_change(*, actor: User | None, document: Document, level: str, user: User | None,
                   group: Group | None, authority: Authority | None, ip_address: str | None,
                   add: bool) -> None:
+    with transaction.atomic(durable=True):
+        _grant_change_in_transaction(actor=actor, document=document, level=level, user=user,
+                                     group=group, authority=authority,
+                                     ip_address=ip_address, add=add)
+
+
+def _grant_change_in_transaction(*, actor: User | None, document: Document, level: str,
+                                 user: User | None, group: Group | None,
+                                 authority: Authority | None, ip_address: str | None,
+                                 add: bool) -> None:
     _require_editor(actor, document)
     codename = _permission_codename(level)
     principal = _one_principal(user=user, group=group, authority=authority)

@@ -81,7 +81,7 @@ def federated_access_end(*, source: str, login: str) -> int:
         if not only_way_in:
             memberships = memberships.filter(source=source)
         for membership in memberships:
-            membership_revoke(actor=None, membership=membership, source=source)
+            membership_revoke.step(actor=None, membership=membership, source=source)
             ended += 1
     return ended
 

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from core.transactions import service
 from identity.models import (
     Authority,
     AuthorityGroup,
@@ -24,7 +25,7 @@ def _check_group_owner(actor: User | None, owner: Authority) -> None:
         raise PermissionDenied(_("Cette collectivité n'est pas de votre ressort."))
 
 
-@transaction.atomic
+@service
 def authority_group_create(*, actor: User | None, name: str, owner: Authority,
                            ip_address: str | None = None) -> AuthorityGroup:
     """Create a cross-authority group (a commission) owned by an authority ``actor`` manages."""
@@ -41,7 +42,7 @@ def authority_group_create(*, actor: User | None, name: str, owner: Authority,
     return authority_group
 
 
-@transaction.atomic
+@service
 def authority_group_adopt(*, actor: User | None, group: Group,
                           owner: Authority) -> AuthorityGroup:
     """Put an existing plain group (one the demo or a grant already uses) under an authority.
@@ -91,7 +92,7 @@ def authority_group_member_remove(*, actor: User | None, authority_group: Author
                              ip_address=ip_address, add=False)
 
 
-@transaction.atomic
+@service
 def _group_membership_change(*, actor: User | None, authority_group: AuthorityGroup,
                              user: User, ip_address: str | None, add: bool) -> None:
     _check_member(actor, authority_group, user)

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.transactions import service
 from identity.models import (
     Authority,
     Membership,
@@ -50,7 +51,7 @@ def _validate_period(starts_on: datetime.date, ends_on: datetime.date | None) ->
         raise ValidationError({"ends_on": _("La fin doit suivre le début.")})
 
 
-@transaction.atomic
+@service
 def membership_grant(*, actor: User | None, user: User, authority: Authority, role: str,
                      starts_on: datetime.date | None = None,
                      ends_on: datetime.date | None = None, source: str = "",
@@ -101,7 +102,7 @@ def membership_grant(*, actor: User | None, user: User, authority: Authority, ro
     return membership
 
 
-@transaction.atomic
+@service
 def membership_revoke(*, actor: User | None, membership: Membership, source: str = "",
                       ip_address: str | None = None) -> None:
     """End a role today: a role that has not started yet, or started today, is deleted; an
@@ -130,7 +131,7 @@ def membership_revoke(*, actor: User | None, membership: Membership, source: str
     transaction.on_commit(lambda: forget_principals(user))
 
 
-@transaction.atomic
+@transaction.atomic  # a step of federated sign-in, never on its own
 def federated_roles_sync(*, source: str, user: User,
                          roles: set[tuple[Authority, str]]) -> None:
     """Make the roles that ``source`` (a provider) gave ``user`` exactly ``roles``.
@@ -141,10 +142,10 @@ def federated_roles_sync(*, source: str, user: User,
     wanted = {(a.pk, r) for a, r in roles}
     for membership in user.memberships.active().filter(source=source):
         if (membership.authority_id, membership.role) not in wanted:
-            membership_revoke(actor=None, membership=membership, source=source)
+            membership_revoke.step(actor=None, membership=membership, source=source)
     for authority, role in roles:
         if not user.memberships.active().filter(authority=authority, role=role).exists():
-            membership_grant(actor=None, user=user, authority=authority, role=role,
+            membership_grant.step(actor=None, user=user, authority=authority, role=role,
                              source=source)
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
-
+from core.transactions import service
 from identity.models import (
     Authority,
 )
@@ -86,7 +85,7 @@ def _population(entry: dict[str, Any], *names: str) -> int | None:
     return None
 
 
-@transaction.atomic
+@service
 def territory_import(*, data: TerritoryData) -> ImportReport:
     """Import checked territory data; re-importing updates rows and never duplicates them.
 

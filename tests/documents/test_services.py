@@ -93,7 +93,7 @@ def test_only_editors_of_the_owner_may_write(territory, publish):
             services.document_create(actor=outsider, owner=territory.merignac, title="X",
                                      upload=pdf_upload())
     # The territory administrator of the région edits everything below it.
-    services.document_update(actor=territory.region_admin, document=document, title="Nouveau")
+    services.document_edit(actor=territory.region_admin, document=document, title="Nouveau")
     document.refresh_from_db()
     assert document.title == "Nouveau"
 
@@ -200,7 +200,7 @@ def test_a_change_grant_lets_a_user_edit_and_see_drafts(territory, publish):
     services.grant_add(actor=territory.publisher, document=draft,
                        user=territory.bordeaux_agent, level=GrantLevel.CHANGE)
     assert documents_visible_to(territory.bordeaux_agent).filter(pk=draft.pk).exists()
-    services.document_update(actor=territory.bordeaux_agent, document=draft, summary="Relu")
+    services.document_edit(actor=territory.bordeaux_agent, document=draft, summary="Relu")
 
 
 def test_audit_purge_removes_entries_older_than_the_retention(territory, publish, settings):

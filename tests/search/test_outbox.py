@@ -10,7 +10,7 @@ from django.core.management import call_command
 
 import search.outbox
 import search.services
-from documents.services import document_update
+from documents.services import document_edit
 from search.backends import database_backend
 from search.backends.base import BackendUnavailable
 from search.models import IndexOutbox
@@ -51,7 +51,7 @@ def test_changes_commit_while_the_index_is_down_and_catch_up_after(documents, mo
     monkeypatch.setattr(search.services, "targets", lambda: down)  # where changes are recorded
     monkeypatch.setattr(search.outbox, "targets", lambda: down)  # where they are applied
     for i in range(CHANGES):
-        document_update(actor=None, document=documents[i % 10], title=f"Piscine {i}")
+        document_edit(actor=None, document=documents[i % 10], title=f"Piscine {i}")
     monkeypatch.undo()  # the engine is back
     assert documents[0].__class__.objects.filter(title__startswith="Piscine").count() == 10
     assert IndexOutbox.objects.filter(target="db").count() == CHANGES
@@ -77,7 +77,7 @@ def _closed_port() -> int:
 def test_elasticsearch_down_writes_commit_and_search_falls_back(documents, settings):
     settings.CIVIS_ELASTICSEARCH_URL = f"http://127.0.0.1:{_closed_port()}"
     for i in range(CHANGES):
-        document_update(actor=None, document=documents[i % 10], title=f"Cantine {i}")
+        document_edit(actor=None, document=documents[i % 10], title=f"Cantine {i}")
     pending = IndexOutbox.objects.filter(target="es")
     assert pending.count() == CHANGES
     assert pending.filter(attempts__gte=1).exists()

@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth.models import Group
 from guardian.shortcuts import assign_perm
 
-from documents.services import document_update, grant_add
+from documents.services import document_edit, grant_add
 from identity.models import Authority, Membership
 from identity.selectors import forget_principals
 from search.query import SearchQuery
@@ -49,10 +49,10 @@ def test_audience_and_grant_changes_go_through_the_outbox():
     citizen = make_user()
     index_now()
     assert found(None) == set()
-    document_update(actor=None, document=document, audience="public")
+    document_edit(actor=None, document=document, audience="public")
     index_now()
     assert found(None) == {document.pk}
-    document_update(actor=None, document=document, audience="restricted")
+    document_edit(actor=None, document=document, audience="restricted")
     grant_add(actor=None, document=document, user=citizen)
     index_now()
     assert found(None) == set() and found(citizen) == {document.pk}

@@ -7,7 +7,6 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
-from django.db import transaction
 
 from civis.portal.services import authority_pages_sync, home_page_ensure
 from documents.demo import COMMISSION, load_demo_documents
@@ -38,7 +37,6 @@ DEMO_ACCOUNTS = [
 class Command(BaseCommand):
     help = "Charge le territoire de démonstration, ses pages et les comptes de démonstration."
 
-    @transaction.atomic
     def handle(self, *args, **options) -> None:
         data = load_territory(DEMO_TERRITORY)
         report = territory_import(data=data)
