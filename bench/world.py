@@ -15,7 +15,7 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, Permission
 from django.db import connection, transaction
 
-from documents.filegen import _TOPICS, french_paragraphs
+from civis.portal.demo.filegen import _TOPICS, french_paragraphs
 from documents.models import (
     Document,
     DocumentAuthorityGrant,

@@ -33,8 +33,8 @@ from documents.models import (
     GrantLevel,
     Status,
 )
-from identity.models import User
-from identity.selectors import Principals, principals_of, subtree_ids
+from identity.models import Authority, User
+from identity.selectors import Principals, overseen_subtree, principals_of, subtree_ids
 
 VIEW_CODENAMES = ("view_document", "change_document")
 CHANGE_CODENAMES = ("change_document",)
@@ -65,7 +65,7 @@ def editable_condition(principals: Principals) -> Q | None:
     if principals.edits_own:
         condition |= Q(owner_id__in=principals.edits_own)
     if principals.admin_of:
-        condition |= Q(owner_id__in=subtree_ids(principals.admin_of)) & ~Q(
+        condition |= Q(owner_id__in=overseen_subtree(principals)) & ~Q(
             audience=Audience.PERSONAL)
     return condition
 
@@ -121,14 +121,21 @@ def can_edit(user: User | AnonymousUser | None, document: Document) -> bool:
 
 
 def authorities_publishable_by(user: User | AnonymousUser | None):
-    """Authorities whose documents the user may create: the ones they publish for or admin."""
-    from identity.models import Authority
-
+    """Authorities whose documents the user may create: the ones they publish for, and their
+    oversight scope (``identity.selectors.authorities_overseen_by``)."""
     principals = principals_of(user)
     if principals.superuser:
         return Authority.objects.all()
     if not principals.authenticated:
         return Authority.objects.none()
     return Authority.objects.filter(
-        Q(pk__in=principals.edits_own) | Q(pk__in=subtree_ids(principals.admin_of))
+        Q(pk__in=principals.edits_own) | Q(pk__in=overseen_subtree(principals))
+    )
+
+
+def latest_public_documents(authority: Authority, limit: int = 10) -> list[Document]:
+    """An authority page's latest public documents (the same selector, as an anonymous user)."""
+    return list(
+        documents_visible_to(AnonymousUser()).filter(owner=authority)
+        .select_related("current_version").order_by("-published_on", "-pk")[:limit]
     )

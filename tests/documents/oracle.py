@@ -32,21 +32,31 @@ class World:
     authority_grants: set[tuple[int, int, str]]     # (document, authority, level)
 
     @classmethod
-    def load(cls) -> World:
+    def load(cls, users: list[User] | None = None) -> World:
+        """Everything the rules read; ``users`` limits roles and groups to those people (the
+        benchmark's naive baseline asks for one requester at a time)."""
         today = timezone.localdate()
+        memberships = Membership.objects.all()
+        people = User.objects.all()
+        if users is not None:
+            memberships = memberships.filter(user__in=users)
+            people = people.filter(pk__in=[u.pk for u in users])
         roles: dict[int, set[tuple[int, str]]] = {}
-        for m in Membership.objects.all():
+        for m in memberships:
             if m.starts_on <= today and (m.ends_on is None or m.ends_on >= today):
                 roles.setdefault(m.user_id, set()).add((m.authority_id, m.role))
         groups: dict[int, set[int]] = {}
-        for user in User.objects.prefetch_related("groups"):
+        for user in people.prefetch_related("groups"):
             groups[user.pk] = {g.pk for g in user.groups.all()}
+        user_grants = DocumentUserGrant.objects.select_related("permission")
+        if users is not None:
+            user_grants = user_grants.filter(user__in=users)
         return cls(
             parent=dict(Authority.objects.values_list("pk", "parent_id")),
             roles=roles,
             groups=groups,
             user_grants={(g.content_object_id, g.user_id, g.permission.codename.split("_")[0])
-                         for g in DocumentUserGrant.objects.select_related("permission")},
+                         for g in user_grants},
             group_grants={(g.content_object_id, g.group_id, g.permission.codename.split("_")[0])
                           for g in DocumentGroupGrant.objects.select_related("permission")},
             authority_grants=set(DocumentAuthorityGrant.objects.values_list(

@@ -5,7 +5,7 @@ import time
 import openpyxl
 import pytest
 
-from documents import filegen
+from civis.portal.demo import filegen
 from documents.extraction import ExtractionError, extract_text
 from tests.documents import hostile
 

@@ -7,7 +7,7 @@ import pypdf
 import pytest
 from defusedxml import ElementTree
 
-from documents import filegen
+from civis.portal.demo import filegen
 from documents.extraction import extract_text
 from documents.validation import check_upload
 

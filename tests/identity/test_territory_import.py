@@ -172,7 +172,7 @@ def test_a_commune_that_changes_epci_has_its_documents_reindexed(tmp_path):
     import io as _io
 
     from documents import services as document_services
-    from documents.filegen import make_pdf
+    from civis.portal.demo.filegen import make_pdf
     from search.models import IndexOutbox
 
     import_(DEMO)

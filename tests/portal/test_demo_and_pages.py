@@ -112,7 +112,9 @@ def test_commune_page_shows_identity_parent_and_slots(demo, client):
     assert "<h1 id=\"titre-collectivite\">Mérignac</h1>" in html
     assert "33281" in html and "213302813" in html
     assert 'href="/nouvelle-aquitaine/bordeaux-metropole/"' in html
-    assert "Dernières publications" in html and "Démarches en ligne" in html
+    assert "Dernières publications" in html
+    # No empty promise: the procedures section comes with the procedures.
+    assert "Aucune démarche en ligne" not in html
 
 
 def test_metropole_page_lists_its_28_communes(demo, client):

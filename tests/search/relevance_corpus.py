@@ -1,7 +1,7 @@
 """A fixed French corpus and the queries that must find each document in the top 3.
 
 Twenty-five documents written to be found, among thirty generic deliberations (seeded prose
-from documents.filegen) that mention the same subjects in their body: the right document
+from civis.portal.demo.filegen) that mention the same subjects in their body: the right document
 must win on its title and wording, not on being alone.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 import random
 
-from documents.filegen import _TOPICS, french_paragraphs
+from civis.portal.demo.filegen import _TOPICS, french_paragraphs
 from identity.models import Authority
 from tests.factories import make_authority
 from tests.search.factories import make_document

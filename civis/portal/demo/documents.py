@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 from django.contrib.auth.models import Group
 
+from civis.portal.demo.filegen import french_paragraphs, make_csv, make_odt, make_pdf
 from documents import services
-from documents.filegen import french_paragraphs, make_csv, make_odt, make_pdf
 from documents.models import Audience, Document, DocumentType, GrantLevel, Status
 from identity.models import Authority, User
 

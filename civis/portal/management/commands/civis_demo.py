@@ -8,8 +8,8 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 
+from civis.portal.demo.documents import COMMISSION, load_demo_documents
 from civis.portal.services import authority_pages_sync, home_page_ensure
-from documents.demo import COMMISSION, load_demo_documents
 from identity.models import Authority, Membership, User
 from identity.services import authority_group_adopt, membership_grant, territory_import
 from identity.territory import load_territory
