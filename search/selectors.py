@@ -20,6 +20,7 @@ from documents.selectors import documents_visible_to
 from identity.models import Authority, User
 from search.backends import database_backend, elasticsearch_backend
 from search.backends.base import BackendUnavailable
+from search.models import IndexOutbox
 from search.principals import requester_principals
 from search.query import SearchQuery, SearchResult
 from search.snippets import snippet
@@ -56,14 +57,25 @@ class SearchPage:
         return max(1, -(-self.total // self.query.page_size))
 
 
+# More documents than this waiting for Elasticsearch: the database answers (it never lags).
+MAX_STALE_EXCLUDED = 1000
+
+
 def run_search(query: SearchQuery, principals: frozenset[str] | None) -> SearchResult:
-    """Elasticsearch when configured and reachable, else the database."""
+    """Elasticsearch when configured, reachable and nearly caught up, else the database.
+
+    Elasticsearch is fed after commit, so it may still hold a document under readers it no
+    longer has: documents with changes waiting in its outbox are left out of its answer
+    (totals and facets included), never counted for someone who may not read them."""
     engine = elasticsearch_backend()
     if engine is not None:
-        try:
-            return engine.search(query, principals)
-        except BackendUnavailable as exc:
-            logger.warning("Elasticsearch unavailable, searching the database: %s", exc)
+        stale = list(IndexOutbox.objects.filter(target="es").values_list(
+            "document_id", flat=True).distinct()[:MAX_STALE_EXCLUDED + 1])
+        if len(stale) <= MAX_STALE_EXCLUDED:
+            try:
+                return engine.search(query, principals, exclude_ids=stale)
+            except BackendUnavailable as exc:
+                logger.warning("Elasticsearch unavailable, searching the database: %s", exc)
     return database_backend().search(query, principals)
 
 

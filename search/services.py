@@ -31,13 +31,24 @@ MAX_DELAY = 300  # seconds between two retries, at most
 
 
 def documents_changed(document_ids: Iterable[int]) -> None:
-    """Record that these documents must be (re)indexed or removed from the index."""
+    """These documents changed: the database index is updated now, in the caller's transaction
+    (so totals and facets never count a document under readers it no longer has); other
+    engines get outbox rows, applied by the worker after commit."""
     ids = sorted({int(i) for i in document_ids})
     if not ids:
         return
-    IndexOutbox.objects.bulk_create([IndexOutbox(document_id=i, target=name)
-                                     for name in targets() for i in ids])
-    transaction.on_commit(schedule_apply, robust=True)
+    later = []
+    for name, backend in targets().items():
+        if getattr(backend, "transactional", False):
+            lock_target(name)
+            docs = index_documents(ids)
+            backend.apply(docs, set(ids) - {d.id for d in docs})
+        else:
+            later.append(name)
+    if later:
+        IndexOutbox.objects.bulk_create([IndexOutbox(document_id=i, target=name)
+                                         for name in later for i in ids])
+        transaction.on_commit(schedule_apply, robust=True)
 
 
 def authorities_moved(authority_ids: Iterable[int]) -> int:
@@ -121,7 +132,7 @@ def reindex(backends: dict[str, Backend] | None = None, batch: int = 1000) -> di
                 index_documents(ids, tree) for ids in all_document_ids(batch))
             repair(name, backend)
         else:
-            count, seen = 0, set()
+            count, seen = 0, set[int]()
             for ids in all_document_ids(batch):
                 with transaction.atomic():
                     lock_target(name)

@@ -3,9 +3,14 @@ added when CIVIS_ELASTICSEARCH_URL is set. Each answers the same SearchQuery the
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 
 from search.backends.base import Backend
+
+if TYPE_CHECKING:
+    from search.backends.elastic import ElasticsearchBackend
 
 
 def database_backend() -> Backend:
@@ -24,7 +29,7 @@ def elasticsearch_url() -> str:
     return getattr(settings, "CIVIS_ELASTICSEARCH_URL", "") or ""
 
 
-def elasticsearch_backend() -> Backend | None:
+def elasticsearch_backend() -> ElasticsearchBackend | None:
     if not elasticsearch_url():
         return None
     from search.backends.elastic import ElasticsearchBackend

@@ -15,6 +15,9 @@ class BackendUnavailable(RuntimeError):
 
 class Backend(Protocol):
     name: str
+    #: Lives in the portal's own database: updated inside the transaction of each change (so
+    #: it never lags); other engines are fed through the outbox after commit.
+    transactional: bool
 
     def apply(self, docs: list[IndexDoc], removed: Iterable[int]) -> None:
         """Upsert ``docs`` and delete ``removed`` (ids of documents that no longer exist)."""

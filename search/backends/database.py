@@ -8,6 +8,7 @@ evaluation whatever the filters.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.db import connection, transaction
 
@@ -21,9 +22,13 @@ CELL = "\t"  # joins type, year and format in a facet cell; none of them holds a
 # A région has thousands of authorities: the facet lists the ones with the most results.
 AUTHORITY_FACET_SIZE = 30
 
+# A value bound to a statement parameter (texts, ids, the principals and scopes arrays).
+type SqlValue = str | int | list[str] | list[int] | None
+
 
 class DatabaseBackendBase:
     name = "database"
+    transactional = True
 
     # --- writing --------------------------------------------------------------------------
     def apply(self, docs: list[IndexDoc], removed: Iterable[int]) -> None:
@@ -44,7 +49,7 @@ class DatabaseBackendBase:
         raise NotImplementedError
 
     @staticmethod
-    def _entry_values(doc: IndexDoc) -> tuple:
+    def _entry_values(doc: IndexDoc) -> tuple[SqlValue, ...]:
         """The SearchEntry columns both backends share, in ENTRY_COLUMNS order."""
         return (doc.id, doc.owner_id, doc.document_type, doc.year, doc.published_on, doc.kind,
                 doc.fingerprint)
@@ -71,12 +76,13 @@ class DatabaseBackendBase:
                 f"|| '{CELL}' || {alias}.kind AS cell")
 
     def _matches(self, query: SearchQuery, principals: frozenset[str] | None,
-                 ) -> tuple[str, list, bool]:
+                 ) -> tuple[str, list[SqlValue], bool]:
         """SQL selecting _columns() and a score."""
         raise NotImplementedError
 
-    def _filters(self, query: SearchQuery, alias: str) -> tuple[str, list]:
-        sql, params = "", []
+    def _filters(self, query: SearchQuery, alias: str) -> tuple[str, list[SqlValue]]:
+        sql = ""
+        params: list[SqlValue] = []
         if query.document_type:
             sql += f" AND {alias}.document_type = %s"
             params.append(query.document_type)
@@ -88,10 +94,11 @@ class DatabaseBackendBase:
             params.append(query.kind)
         return sql, params
 
-    def _execute(self, sql: str, params: list) -> list[tuple]:
+    def _execute(self, sql: str, params: list[SqlValue]) -> list[tuple[Any, ...]]:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            return cursor.fetchall()
+            rows: list[tuple[Any, ...]] = cursor.fetchall()
+            return rows
 
     def search(self, query: SearchQuery, principals: frozenset[str] | None) -> SearchResult:
         matches, params, ranked = self._matches(query, principals)

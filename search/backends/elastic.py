@@ -8,8 +8,9 @@ the alias atomically, so searches never see a half-built index.
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
@@ -17,6 +18,9 @@ from search.backends.base import BackendUnavailable
 from search.french import PHRASE
 from search.indexing import IndexDoc
 from search.query import SearchQuery, SearchResult
+
+if TYPE_CHECKING:
+    from elasticsearch import Elasticsearch
 
 ELISIONS = ["l", "m", "t", "qu", "n", "s", "j", "d", "c", "jusqu", "quoiqu", "lorsqu", "puisqu"]
 INDEX_SETTINGS: dict[str, Any] = {
@@ -61,7 +65,7 @@ def _text_query(text: str) -> dict[str, Any] | None:
     """All words required; quoted passages as phrases (French analysis on both sides)."""
     must: list[dict[str, Any]] = []
 
-    def keep(match):
+    def keep(match: re.Match[str]) -> str:
         inner = next(g for g in match.groups() if g is not None)
         if inner.strip():
             must.append({"multi_match": {"query": inner, "type": "phrase", "fields": FIELDS}})
@@ -76,8 +80,11 @@ def _text_query(text: str) -> dict[str, Any] | None:
     return must[0] if len(must) == 1 else {"bool": {"must": must}}
 
 
-def compile_body(query: SearchQuery, principals: frozenset[str] | None) -> dict[str, Any]:
-    """The request body for ``query`` as ``principals`` (None: superuser, no trimming)."""
+def compile_body(query: SearchQuery, principals: frozenset[str] | None,
+                 exclude_ids: Iterable[int] = ()) -> dict[str, Any]:
+    """The request body for ``query`` as ``principals`` (None: superuser, no trimming).
+    ``exclude_ids``: documents whose index entry is stale (changes still in the outbox) — they
+    are left out rather than counted under readers they may no longer have."""
     filters: list[dict[str, Any]] = []
     if principals is not None:
         filters.append({"terms": {"principals": sorted(principals)}})
@@ -91,6 +98,8 @@ def compile_body(query: SearchQuery, principals: frozenset[str] | None) -> dict[
         filters.append({"term": {"kind": query.kind}})
     text = _text_query(query.text) if not query.parsed.empty else None
     bool_query: dict[str, Any] = {"filter": filters}
+    if excluded := sorted({str(i) for i in exclude_ids}):
+        bool_query["must_not"] = [{"ids": {"values": excluded}}]
     bool_query["must"] = [text] if text else [{"match_all": {}}]
     ranked = text is not None and query.sort == "relevance"
     sort: list[Any] = (["_score"] if ranked else []) + [
@@ -127,12 +136,13 @@ def document_body(doc: IndexDoc) -> dict[str, Any]:
 
 class ElasticsearchBackend:
     name = "elasticsearch"
+    transactional = False
 
     def __init__(self, url: str, alias: str, timeout: float = 5.0) -> None:
         self.url = url
         self.alias = alias
         self.timeout = timeout
-        self._client = None
+        self._client: Elasticsearch | None = None
 
     @classmethod
     def from_settings(cls) -> ElasticsearchBackend:
@@ -140,7 +150,7 @@ class ElasticsearchBackend:
         return cls(settings.CIVIS_ELASTICSEARCH_URL, f"{prefix}-documents")
 
     @property
-    def client(self):
+    def client(self) -> Elasticsearch:
         if self._client is None:
             from elasticsearch import Elasticsearch
 
@@ -154,7 +164,7 @@ class ElasticsearchBackend:
         from elastic_transport import ConnectionTimeout
         from elasticsearch import ApiError
 
-        target = self.client
+        target: Any = self.client  # walked by name: "indices.create" and the like
         for part in method.split("."):
             target = getattr(target, part)
         try:
@@ -188,9 +198,10 @@ class ElasticsearchBackend:
             if failures:
                 raise BackendUnavailable(f"Elasticsearch a refusé {len(failures)} opération(s).")
 
-    def search(self, query: SearchQuery, principals: frozenset[str] | None) -> SearchResult:
+    def search(self, query: SearchQuery, principals: frozenset[str] | None,
+               exclude_ids: Iterable[int] = ()) -> SearchResult:
         response = self._call("search", index=self.alias,
-                              **client_kwargs(compile_body(query, principals)))
+                              **client_kwargs(compile_body(query, principals, exclude_ids)))
         hits = [(int(h["_id"]), float(h.get("_score") or 0.0))
                 for h in response["hits"]["hits"]]
         facets = {name: {b["key"]: b["doc_count"]

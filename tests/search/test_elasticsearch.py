@@ -121,3 +121,29 @@ def test_live_cluster_trims_and_follows_permission_changes(settings):
     assert search_documents(None, SearchQuery(text="conseil")).total == 2
     assert time.monotonic() - started < 5
     elasticsearch_backend().client.indices.delete(index=f"{settings.CIVIS_ELASTICSEARCH_INDEX}-*")
+
+
+def test_documents_waiting_in_the_outbox_are_left_out_of_elasticsearch_answers(db, monkeypatch):
+    """Elasticsearch is fed after commit; until then a narrowed document must not be counted
+    under its old readers (issue 18 #9): its id goes into a must_not, totals included."""
+    from search import selectors
+    from search.models import IndexOutbox
+
+    body = compile_body(SearchQuery(text="piscine"), frozenset({"public"}), exclude_ids=[7, 3])
+    assert body["query"]["bool"]["must_not"] == [{"ids": {"values": ["3", "7"]}}]
+    assert "must_not" not in compile_body(SearchQuery(text="piscine"), frozenset({"public"}))
+
+    seen: list[list[int]] = []
+
+    class Engine:  # stands in for the cluster this machine cannot run; records what it is asked
+        def search(self, query, principals, exclude_ids=()):
+            seen.append(sorted(exclude_ids))
+            raise selectors.BackendUnavailable("pas de grappe ici")
+
+    monkeypatch.setattr(selectors, "elasticsearch_backend", lambda: Engine())
+    owner = make_authority(name="Mérignac")
+    document = make_document(owner, "Piscine", audience="public")
+    IndexOutbox.objects.create(document_id=document.pk, target="es")
+    page = search_documents(None, SearchQuery(text="piscine"))
+    assert seen == [[document.pk]]
+    assert page.total == 1  # the database answered, exactly
