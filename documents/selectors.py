@@ -120,7 +120,7 @@ def can_edit(user: User | AnonymousUser | None, document: Document) -> bool:
     return documents_editable_by(user).filter(pk=document.pk).exists()
 
 
-def authorities_publishable_by(user: User | AnonymousUser | None):
+def authorities_publishable_by(user: User | AnonymousUser | None) -> QuerySet[Authority]:
     """Authorities whose documents the user may create: the ones they publish for, and their
     oversight scope (``identity.selectors.authorities_overseen_by``)."""
     principals = principals_of(user)

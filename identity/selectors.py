@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from identity.models import MAX_DEPTH, Authority, Membership, User
 
@@ -55,10 +55,35 @@ def principals_of(user: User | AnonymousUser | None) -> Principals:
         agent_of=frozenset(a for a, _r in roles),
         edits_own=frozenset(a for a, r in roles if r in EDITOR_ROLES),
         admin_of=frozenset(a for a, r in roles if r in ADMIN_ROLES),
-        group_ids=frozenset(user.groups.values_list("pk", flat=True)),
+        group_ids=frozenset(counted_group_ids(user, {a for a, _r in roles})),
     )
     setattr(user, _CACHE_ATTRIBUTE, principals)
     return principals
+
+
+def counted_group_ids(user: User, role_authorities: set[int]) -> set[int]:
+    """The user's groups that give access today. A cross-authority group (a commission, owned
+    by an authority) counts only while the member holds a current role in its owner's
+    territory (the owner or below it): access through it ends with the roles that justified
+    it, even if nobody removed the person from the group (offboarding)."""
+    from identity.models import AuthorityGroup
+
+    groups = set(user.groups.values_list("pk", flat=True))
+    owned = dict(AuthorityGroup.objects.filter(group_id__in=groups)
+                 .values_list("group_id", "owner_id"))
+    if not owned:
+        return groups
+    reach = _self_and_above(role_authorities)
+    return {g for g in groups if g not in owned or owned[g] in reach}
+
+
+def _self_and_above(authority_ids: set[int]) -> set[int]:
+    """The given authorities and every authority above them (one query)."""
+    if not authority_ids:
+        return set()
+    lookups = ["pk"] + ["__".join(["parent"] * depth) + "_id" for depth in range(1, MAX_DEPTH + 1)]
+    rows = Authority.objects.filter(pk__in=authority_ids).values_list(*lookups)
+    return {pk for row in rows for pk in row if pk is not None}
 
 
 def forget_principals(user: User) -> None:
@@ -76,6 +101,30 @@ def subtree_ids(authority_ids: frozenset[int] | set[int]) -> QuerySet:
         condition |= Q(**{f"{lookup}__in": ids})
         lookup += "__parent"
     return Authority.objects.filter(condition).values("pk")
+
+
+# --- Administrative scopes ------------------------------------------------------------------
+# Three questions, three names; every caller uses these (README "Who administers what"):
+# * oversight — ``authorities_overseen_by`` / ``overseen_subtree``: whose documents an
+#   administrator edits (personal documents excepted) and whose audit log they read: every
+#   authority where they are administrator (authority or territory) and everything below it.
+# * roles — ``authorities_managed_by`` (with ``role_ceiling``): where they grant and revoke
+#   roles and manage cross-authority groups: an authority administrator's own authority; a
+#   territory administrator's authority and everything below it.
+# * providers — ``authorities_with_providers_managed_by``: whose OIDC providers they register.
+
+
+def overseen_subtree(principals: Principals) -> QuerySet:
+    """A subquery of the ids in the requester's oversight scope (empty without admin role)."""
+    return subtree_ids(principals.admin_of)
+
+
+def authorities_overseen_by(actor: User | AnonymousUser | None) -> QuerySet:
+    """Authorities whose documents and audit log ``actor`` oversees as an administrator."""
+    principals = principals_of(actor)
+    if principals.superuser:
+        return Authority.objects.all()
+    return Authority.objects.filter(pk__in=overseen_subtree(principals))
 
 
 # --- Delegation: what an administrator may manage -------------------------------------------
@@ -117,6 +166,28 @@ def authorities_managed_by(actor: User | AnonymousUser | None) -> QuerySet:
     return Authority.objects.filter(condition)
 
 
+def authorities_with_providers_managed_by(actor: User | AnonymousUser | None) -> QuerySet:
+    """Authorities whose OIDC providers ``actor`` registers and changes: every one for a
+    superuser; for a territory administrator, those STRICTLY below the authority they
+    administer (a provider vouches for accounts: nobody plugs in the one that speaks for their
+    own authority, or above it). Empty for everyone else."""
+    if actor is None or not actor.is_authenticated or not actor.is_active:
+        return Authority.objects.none()
+    if actor.is_superuser:
+        return Authority.objects.all()
+    territory = list(Membership.objects.active()
+                     .filter(user=actor, role=Membership.Role.TERRITORY_ADMIN)
+                     .values_list("authority_id", flat=True))
+    if not territory:
+        return Authority.objects.none()
+    condition = Q(parent__in=territory)
+    lookup = "parent__parent"
+    for _depth in range(MAX_DEPTH - 1):
+        condition |= Q(**{f"{lookup}__in": territory})
+        lookup += "__parent"
+    return Authority.objects.filter(condition)
+
+
 def users_managed_by(actor: User | AnonymousUser | None) -> QuerySet:
     """Agents holding an active role in an authority ``actor`` manages."""
     managed = authorities_managed_by(actor)
@@ -140,8 +211,26 @@ class Right:
     period: str = ""
 
 
+def _counts_below(authority_ids: set[int]) -> dict[int, int]:
+    """How many authorities lie below each of ``authority_ids``, in one query."""
+    if not authority_ids:
+        return {}
+
+    def below(pk: int) -> Q:
+        condition, lookup = Q(), "parent"
+        for _depth in range(MAX_DEPTH):
+            condition |= Q(**{lookup: pk})
+            lookup += "__parent"
+        return condition
+
+    row = Authority.objects.aggregate(**{f"below_{pk}": Count("pk", filter=below(pk))
+                                         for pk in authority_ids})
+    return {pk: row[f"below_{pk}"] for pk in authority_ids}
+
+
 def rights_of(user: User) -> list[Right]:
-    """Every right ``user`` holds, each with its reason (roles, groups, permissions)."""
+    """Every right ``user`` holds, each with its reason (roles, groups, permissions). A fixed
+    number of queries, whatever the number of roles and groups."""
     from django.utils.translation import gettext as _
 
     from identity.models import AuthorityGroup
@@ -149,32 +238,36 @@ def rights_of(user: User) -> list[Right]:
     rights: list[Right] = []
     if user.is_superuser:
         rights.append(Right(_("Tous les droits"), _("tout le portail"), _("superutilisateur")))
-    today = Membership.objects.active()
-    for m in (user.memberships.select_related("authority")
-              .order_by("authority__name", "role", "starts_on")):
-        active = today.filter(pk=m.pk).exists()
+    memberships = list(user.memberships.select_related("authority")
+                       .order_by("authority__name", "role", "starts_on"))
+    active = set(Membership.objects.active().filter(user=user).values_list("pk", flat=True))
+    below = _counts_below({m.authority_id for m in memberships
+                           if m.pk in active and m.role == Membership.Role.TERRITORY_ADMIN})
+    for m in memberships:
         why = _("attribué par un administrateur") if not m.source else \
             _("donné par %(source)s à la connexion") % {"source": m.source}
         period = f"{m.starts_on:%d/%m/%Y} → {m.ends_on:%d/%m/%Y}" if m.ends_on else \
             f"{m.starts_on:%d/%m/%Y} →"
-        if not active:
+        if m.pk not in active:
             why += " — " + _("inactif aujourd'hui")
         rights.append(Right(m.get_role_display(), m.authority.name, why, period))
-        if active and m.role == Membership.Role.TERRITORY_ADMIN:
-            below = Authority.objects.subtree_of(m.authority).count() - 1
+        if m.pk in active and m.role == Membership.Role.TERRITORY_ADMIN:
             rights.append(Right(_("Administre les rôles"),
                                 _("%(name)s et %(count)d collectivité(s) en dessous")
-                                % {"name": m.authority.name, "count": below},
+                                % {"name": m.authority.name, "count": below[m.authority_id]},
                                 _("administrateur territorial de %(name)s")
                                 % {"name": m.authority.name}))
-    for group in user.groups.order_by("name"):
-        owned = AuthorityGroup.objects.filter(group=group).select_related("owner").first()
-        if owned is not None:
+    groups = list(user.groups.order_by("name").prefetch_related("permissions"))
+    owners = {g.group_id: g.owner for g in AuthorityGroup.objects.filter(
+        group__in=[group.pk for group in groups]).select_related("owner")}
+    for group in groups:
+        owner = owners.get(group.pk)
+        if owner is not None:
             rights.append(Right(_("Membre du groupe"), group.name,
                                 _("groupe de %(owner)s : les documents partagés avec ce "
-                                  "groupe lui sont lisibles") % {"owner": owned.owner.name}))
+                                  "groupe lui sont lisibles") % {"owner": owner.name}))
         else:
-            codenames = ", ".join(group.permissions.values_list("codename", flat=True)[:6])
+            codenames = ", ".join(sorted(p.codename for p in group.permissions.all())[:6])
             rights.append(Right(_("Groupe de rôle"), group.name,
                                 _("suit ses rôles actifs ; permissions : %(perms)s")
                                 % {"perms": codenames or "—"}))

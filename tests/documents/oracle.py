@@ -7,19 +7,34 @@ written in the issue, so a mistake in the SQL cannot hide behind the same mistak
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from django.utils import timezone
 
 from documents.models import (
-    Document,
     DocumentAuthorityGrant,
     DocumentGroupGrant,
     DocumentUserGrant,
 )
-from identity.models import Authority, Membership, User
+from identity.models import Authority, AuthorityGroup, Membership, User
 
 EDITOR_ROLES = {"publisher", "admin", "territory_admin"}
 ADMIN_ROLES = {"admin", "territory_admin"}
+
+
+class DocumentFacts(Protocol):
+    """What the rules read of a document: a Document, or a row of its values (the benchmark)."""
+
+    @property
+    def pk(self) -> int: ...
+    @property
+    def owner_id(self) -> int: ...
+    @property
+    def audience(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def addressee_id(self) -> int | None: ...
 
 
 @dataclass
@@ -45,14 +60,28 @@ class World:
         for m in memberships:
             if m.starts_on <= today and (m.ends_on is None or m.ends_on >= today):
                 roles.setdefault(m.user_id, set()).add((m.authority_id, m.role))
+        parent: dict[int, int | None] = dict(Authority.objects.values_list("pk", "parent_id"))
+        owners = dict(AuthorityGroup.objects.values_list("group_id", "owner_id"))
+
+        def in_territory(user_id: int, owner: int) -> bool:
+            # A commission counts while its member holds a current role at or below its owner.
+            for authority, _role in roles.get(user_id, set()):
+                node: int | None = authority
+                while node is not None:
+                    if node == owner:
+                        return True
+                    node = parent.get(node)
+            return False
+
         groups: dict[int, set[int]] = {}
         for user in people.prefetch_related("groups"):
-            groups[user.pk] = {g.pk for g in user.groups.all()}
+            groups[user.pk] = {g.pk for g in user.groups.all()
+                               if g.pk not in owners or in_territory(user.pk, owners[g.pk])}
         user_grants = DocumentUserGrant.objects.select_related("permission")
         if users is not None:
             user_grants = user_grants.filter(user__in=users)
         return cls(
-            parent=dict(Authority.objects.values_list("pk", "parent_id")),
+            parent=parent,
             roles=roles,
             groups=groups,
             user_grants={(g.content_object_id, g.user_id, g.permission.codename.split("_")[0])
@@ -66,11 +95,11 @@ class World:
     def chain(self, authority: int) -> list[int]:
         """The authority then every authority above it."""
         out = [authority]
-        while self.parent.get(out[-1]) is not None:
-            out.append(self.parent[out[-1]])
+        while (above := self.parent.get(out[-1])) is not None:
+            out.append(above)
         return out
 
-    def _granted(self, user: User, doc: Document, levels: set[str]) -> bool:
+    def _granted(self, user: User, doc: DocumentFacts, levels: set[str]) -> bool:
         agent_of = {a for a, _r in self.roles.get(user.pk, set())}
         return (
             any((doc.pk, user.pk, lv) in self.user_grants for lv in levels)
@@ -79,7 +108,7 @@ class World:
             or any((doc.pk, a, lv) in self.authority_grants for a in agent_of for lv in levels)
         )
 
-    def can_edit(self, user: User | None, doc: Document) -> bool:
+    def can_edit(self, user: User | None, doc: DocumentFacts) -> bool:
         if user is None:
             return False
         if user.is_superuser:
@@ -92,7 +121,7 @@ class World:
             return True
         return self._granted(user, doc, {"change"})
 
-    def can_read(self, user: User | None, doc: Document) -> bool:
+    def can_read(self, user: User | None, doc: DocumentFacts) -> bool:
         if self.can_edit(user, doc):
             return True
         if doc.status != "published":

@@ -26,7 +26,7 @@ from documents.models import (
     Status,
 )
 from documents.selectors import documents_editable_by, documents_visible_to
-from identity.models import Authority, Membership, User
+from identity.models import Authority, AuthorityGroup, Membership, User
 from tests.documents.oracle import World
 from tests.strategies import territory_parents
 
@@ -74,17 +74,24 @@ def worlds(draw):
     grants = draw(st.lists(st.tuples(
         st.integers(0, len(documents) - 1), st.sampled_from(principal_kinds),
         st.integers(0, 10), st.sampled_from(["view", "change"])), max_size=8))
-    return parents, n_groups, users, documents, grants
+    # Some groups are commissions owned by an authority: they count only while the member
+    # holds a current role at or below the owner (offboarding, issue 18 #18).
+    owners = [draw(st.one_of(st.none(), st.integers(0, n_authorities - 1)))
+              for _g in range(n_groups)]
+    return parents, n_groups, users, documents, grants, owners
 
 
 def build(world) -> tuple[list[User], list[Document]]:
-    parents, n_groups, user_specs, doc_specs, grants = world
+    parents, n_groups, user_specs, doc_specs, grants, owners = world
     authorities: list[Authority] = []
     for index, parent in enumerate(parents):
         authorities.append(Authority.objects.create(
             kind="commune", name=f"A{index}", insee_code=f"{index:05d}",
             parent=authorities[parent] if parent is not None else None))
     groups = [Group.objects.create(name=f"G{i}") for i in range(n_groups)]
+    for group, owner in zip(groups, owners, strict=True):
+        if owner is not None:
+            AuthorityGroup.objects.create(group=group, owner=authorities[owner])
     users = []
     for index, spec in enumerate(user_specs):
         user = User.objects.create(username=f"u{index}", kind=spec["kind"],
