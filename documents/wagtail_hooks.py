@@ -5,8 +5,10 @@ from wagtail.admin.menu import MenuItem
 from wagtail.permissions import register_permission_policy
 
 from documents.admin.audit_log import audit_log_view
+from documents.admin.person import person_document_sections
 from documents.admin.views import DocumentPermissionPolicy, DocumentViewSet
 from documents.models import Document
+from identity.admin.rights import PERSON_RIGHTS_SECTIONS_HOOK
 from identity.selectors import principals_of
 
 register_permission_policy(Document, DocumentPermissionPolicy(Document))
@@ -38,3 +40,7 @@ def register_audit_log_url():
 def register_audit_log_menu_item():
     return AdministratorsMenuItem(_("Journal d'audit"), reverse("civis_audit_log"),
                                   icon_name="list-ul", order=900)
+
+
+# The person-rights page (identity) lists what a person reads through documents.
+hooks.register(PERSON_RIGHTS_SECTIONS_HOOK, person_document_sections)

@@ -260,8 +260,17 @@ def rights_of(user: User) -> list[Right]:
     groups = list(user.groups.order_by("name").prefetch_related("permissions"))
     owners = {g.group_id: g.owner for g in AuthorityGroup.objects.filter(
         group__in=[group.pk for group in groups]).select_related("owner")}
+    counted = counted_group_ids(
+        user, {m.authority_id for m in memberships if m.pk in active})
     for group in groups:
         owner = owners.get(group.pk)
+        if owner is not None and group.pk not in counted:
+            # Access that outlived every role: shown so an administrator removes it.
+            rights.append(Right(_("Membre du groupe — sans effet"), group.name, _(
+                "groupe de %(owner)s : aucun rôle en cours dans son ressort, les documents "
+                "partagés avec ce groupe ne lui sont plus lisibles ; retirez-le du groupe")
+                % {"owner": owner.name}))
+            continue
         if owner is not None:
             rights.append(Right(_("Membre du groupe"), group.name,
                                 _("groupe de %(owner)s : les documents partagés avec ce "

@@ -7,7 +7,11 @@ checks the delegation rules again and writes the audit log.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
 from django.contrib import messages
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
@@ -16,10 +20,9 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from wagtail import hooks
 
 from core.http import client_ip
-from documents.models import Document, DocumentGroupGrant, DocumentUserGrant
-from documents.selectors import documents_visible_to
 from identity import services
 from identity.forms import GrantForm, GroupForm, MemberForm
 from identity.models import Authority, Membership, User
@@ -31,6 +34,36 @@ from identity.selectors import (
     role_ceiling,
     users_managed_by,
 )
+
+# --- Sections other apps add to the person-rights page ----------------------------------------
+# Identity knows no document: the apps above it say what a person reaches through them by
+# registering ``@hooks.register(PERSON_RIGHTS_SECTIONS_HOOK)`` a function
+# ``(viewer, person) -> list[PersonSection]`` (documents/wagtail_hooks.py does). A section holds
+# only what ``viewer`` may read, and costs a fixed number of queries whatever ``person`` holds.
+PERSON_RIGHTS_SECTIONS_HOOK = "civis_person_rights_sections"
+
+
+@dataclass(frozen=True)
+class SectionRow:
+    text: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class PersonSection:
+    title: str
+    intro: str = ""
+    rows: list[SectionRow] = field(default_factory=list)
+
+
+SectionProvider = Callable[[User | AnonymousUser, User], list[PersonSection]]
+
+
+def person_sections(viewer: User | AnonymousUser, person: User) -> list[PersonSection]:
+    """Every registered app's sections about ``person``, as ``viewer`` may see them."""
+    providers: list[SectionProvider] = hooks.get_hooks(PERSON_RIGHTS_SECTIONS_HOOK)
+    return [section for provider in providers for section in provider(viewer, person)]
+
 
 
 def _require_administrator(request: HttpRequest) -> None:
@@ -63,12 +96,14 @@ def rights_index(request: HttpRequest) -> HttpResponse:
 
 
 def authority_rights(request: HttpRequest, pk: int) -> HttpResponse:
-    """An authority's agents and roles; grant a role with dates."""
+    """An authority's agents and roles; grant a role with dates, after confirming whom."""
     authority = _managed_authority(request, pk)
     ceiling = role_ceiling(request.user, authority)
     form = GrantForm(request.POST or None, ceiling=ceiling)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        if not form.is_confirmed():
+            return _grant_confirmation(request, authority, form)
         try:
             services.membership_grant(actor=request.user, user=data["agent"],
                                       authority=authority, role=data["role"],
@@ -77,17 +112,50 @@ def authority_rights(request: HttpRequest, pk: int) -> HttpResponse:
         except (PermissionDenied, ValidationError) as error:
             _report(request, error, form)
         else:
-            messages.success(request, _("Rôle attribué à %(name)s.")
-                             % {"name": data["agent"].display_name})
+            messages.success(request, _("Rôle attribué à %(name)s (%(username)s).")
+                             % {"name": data["agent"].display_name,
+                                "username": data["agent"].username})
             return HttpResponseRedirect(request.path)
     memberships = (authority.memberships.select_related("user")
                    .order_by("user__last_name", "user__username", "role", "starts_on"))
     active = set(authority.memberships.active().values_list("pk", flat=True))
     return render(request, "identity/admin/authority.html", {
         "authority": authority, "form": form, "active": active,
+        "people": _people_in_reach(request),
         "rows": [(m, m.pk in active and m.user_id != request.user.pk
-                  and role_ceiling(request.user, authority) >= ROLE_RANK[m.role])
+                  and ceiling >= ROLE_RANK[m.role])
                  for m in memberships],
+    })
+
+
+PEOPLE_OFFERED = 500
+
+
+def _people_in_reach(request: HttpRequest) -> list[User]:
+    """The agents of the authorities the requester manages, offered by login on the grant
+    form (anyone else is designated by login or federated subject)."""
+    people = users_managed_by(request.user) if not request.user.is_superuser else \
+        User.objects.filter(kind=User.Kind.AGENT, is_active=True)
+    return list(people.order_by("last_name", "first_name", "username")
+                .only("username", "first_name", "last_name")[:PEOPLE_OFFERED])
+
+
+def _grant_confirmation(request: HttpRequest, authority: Authority,
+                        form: GrantForm) -> HttpResponse:
+    """Whom the grant targets, shown before anything changes: the confirmation carries the
+    account's id, so the role goes to the account seen here and to no other."""
+    data = form.cleaned_data
+    person = data["agent"]
+    return render(request, "identity/admin/grant_confirm.html", {
+        "authority": authority, "person": person,
+        "role": dict(Membership.Role.choices)[data["role"]],
+        "roles": (Membership.objects.active().filter(user=person)
+                  .select_related("authority").order_by("authority__name", "role")),
+        "identities": person.identities.order_by("pk"),
+        "data": {"agent": person.username, "role": data["role"], "confirmed": person.pk,
+                 "starts_on": data["starts_on"].isoformat() if data["starts_on"] else "",
+                 "ends_on": data["ends_on"].isoformat() if data["ends_on"] else ""},
+        "starts_on": data["starts_on"], "ends_on": data["ends_on"],
     })
 
 
@@ -107,22 +175,14 @@ def membership_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def person_rights(request: HttpRequest, pk: int) -> HttpResponse:
-    """Every right a person holds, and why; what their groups let them read."""
+    """Every right a person holds, and why; what the other apps let them reach (sections the
+    apps register, shown only as far as the requester may read them)."""
     _require_administrator(request)
     person = get_object_or_404(users_managed_by(request.user) if not request.user.is_superuser
                                else User.objects.all(), pk=pk)
-    group_ids = list(person.groups.values_list("pk", flat=True))
-    through_groups = (documents_visible_to(person)
-                      .filter(pk__in=DocumentGroupGrant.objects.filter(group_id__in=group_ids)
-                              .values("content_object_id"))
-                      .select_related("owner").order_by("title")[:50])
-    by_name = (Document.objects.filter(pk__in=DocumentUserGrant.objects.filter(user=person)
-                                       .values("content_object_id"))
-               .select_related("owner").order_by("title")[:50])
     return render(request, "identity/admin/person.html", {
         "person": person, "rights": rights_of(person),
-        "readable_count": documents_visible_to(person).count(),
-        "through_groups": through_groups, "by_name": by_name,
+        "sections": person_sections(request.user, person),
     })
 
 

@@ -41,3 +41,15 @@ def test_a_commission_stops_counting_when_the_last_role_ends(db):
     Membership.objects.create(user=agent, authority=elsewhere, role="agent")
     forget_principals(agent)
     assert not documents_visible_to(agent).filter(pk=document.pk).exists()
+
+
+def test_the_person_rights_page_shows_a_membership_that_outlived_every_role(db):
+    from identity.selectors import rights_of
+
+    metropole = make_authority("epci", name="Bordeaux Métropole", siren="243300316")
+    commission = AuthorityGroup.objects.create(
+        group=Group.objects.create(name="Commission urbanisme"), owner=metropole)
+    former = make_user("ancien-agent", kind="agent")
+    former.groups.add(commission.group)
+    rows = [(r.what, r.where) for r in rights_of(former)]
+    assert ("Membre du groupe — sans effet", "Commission urbanisme") in rows

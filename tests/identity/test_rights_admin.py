@@ -87,13 +87,24 @@ def test_people_without_an_administrator_role_are_kept_out(world):
         "/admin/").content.decode()
 
 
+def grant(client: Client, url: str, user: User, **data) -> str:
+    """Grant through the page as an administrator does: fill in, read the confirmation (whom
+    it targets), confirm."""
+    html = page(client, url, **data)
+    assert "Confirmer l'attribution" in html, html[-3000:]
+    assert not Membership.objects.filter(user=user, role=data["role"],
+                                         authority_id=url.rstrip("/").rsplit("/", 1)[1]) \
+        .exists()
+    return page(client, url, **{**data, "agent": user.username, "confirmed": user.pk})
+
+
 def test_granting_a_role_with_dates_is_audited_with_before_and_after(world):
     territory, people = world
     client = admin_client(people["region_admin"])
     url = f"/admin/droits/collectivite/{territory['metropole'].pk}/"
     ends = TODAY + datetime.timedelta(days=365)
-    html = page(client, url, agent="agent-merignac", role="publisher",
-                starts_on=TODAY.isoformat(), ends_on=ends.isoformat())
+    html = grant(client, url, people["merignac_agent"], agent="agent-merignac",
+                 role="publisher", starts_on=TODAY.isoformat(), ends_on=ends.isoformat())
     assert "Rôle attribué à Alex Durand" in html
     membership = Membership.objects.get(user=people["merignac_agent"],
                                         authority=territory["metropole"])
@@ -259,3 +270,96 @@ def test_registering_a_provider_is_bounded_and_audited_without_its_secret(world)
         services.oidc_provider_save(actor=people["region_admin"], provider=citizens)
     html = page(admin_client(people["region_admin"]), "/admin/fournisseurs-identite/")
     assert "Mérignac" in html
+
+
+def test_the_grant_page_confirms_whom_it_targets_before_granting(world):
+    territory, people = world
+    people["metropole_publisher"].first_name, people["metropole_publisher"].last_name = \
+        "Camille", "Martin"
+    people["metropole_publisher"].email = "camille.martin@bordeaux-metropole.fr"
+    people["metropole_publisher"].save()
+    client = admin_client(people["region_admin"])
+    url = f"/admin/droits/collectivite/{territory['merignac'].pk}/"
+    # The people of the administrator's reach are offered by login.
+    html = page(client, url)
+    assert 'value="editeur-metropole"' in html and "Camille Martin" in html
+    assert 'value="agent-toulouse"' not in html
+
+    html = page(client, url, agent="editeur-metropole", role="admin")
+    for shown in ("Camille Martin", "editeur-metropole", "Bordeaux Métropole",
+                  "camille.martin@bordeaux-metropole.fr", "Administrateur", "Mérignac"):
+        assert shown in html, shown
+    assert not Membership.objects.filter(authority=territory["merignac"], role="admin").exists()
+    # A confirmation for another account does not grant: the page asks again.
+    html = page(client, url, agent="editeur-metropole", role="admin",
+                confirmed=people["merignac_agent"].pk)
+    assert "Confirmer l'attribution" in html
+    assert not Membership.objects.filter(authority=territory["merignac"], role="admin").exists()
+    html = page(client, url, agent="editeur-metropole", role="admin",
+                confirmed=people["metropole_publisher"].pk)
+    assert "Rôle attribué à Camille Martin" in html
+    assert Membership.objects.get(authority=territory["merignac"], role="admin").user == \
+        people["metropole_publisher"]
+
+
+def test_an_agent_cannot_take_the_address_an_administrator_is_about_to_grant(world):
+    territory, people = world
+    target, attacker = people["metropole_publisher"], people["merignac_agent"]
+    target.email = "dgs@bordeaux-metropole.fr"
+    target.save()
+    attacker.email = "alex.durand@merignac.fr"
+    attacker.save()
+
+    # The account page offers no address to change, and a posted one is ignored.
+    agent = admin_client(attacker)
+    html = page(agent, "/admin/account/")
+    assert 'name="name_email-email"' not in html
+    response = agent.post("/admin/account/", {"name_email-first_name": "Alex",
+                                              "name_email-last_name": "Durand",
+                                              "name_email-email": "dgs@bordeaux-metropole.fr",
+                                              "locale-preferred_language": "fr",
+                                              "theme-theme": "system",
+                                              "theme-density": "default",
+                                              "theme-contrast": "system",
+                                              "theme-keyboard_shortcuts": "true"})
+    assert response.status_code in (200, 302)
+    attacker.refresh_from_db()
+    assert attacker.email == "alex.durand@merignac.fr"
+
+    # Whatever the addresses, the grant names an account, never an address.
+    User.objects.filter(pk=attacker.pk).update(email="dgs@bordeaux-metropole.fr")
+    client = admin_client(people["region_admin"])
+    url = f"/admin/droits/collectivite/{territory['metropole'].pk}/"
+    html = page(client, url, agent="dgs@bordeaux-metropole.fr", role="admin")
+    assert "adresse électronique" in html and "Confirmer" not in html
+    html = grant(client, url, target, agent="editeur-metropole", role="admin")
+    assert target.memberships.active().filter(authority=territory["metropole"],
+                                              role="admin").exists()
+    assert not attacker.memberships.filter(role="admin").exists()
+
+
+def test_an_agent_is_found_by_federated_subject(world):
+    territory, people = world
+    from identity.models import ExternalIdentity
+
+    ExternalIdentity.objects.create(provider="oidc:gironde", issuer="https://idp.gironde.fr",
+                                    subject="f:8842-11",
+                                    user=people["toulouse_agent"])
+    client = admin_client(people["region_admin"])
+    url = f"/admin/droits/collectivite/{territory['merignac'].pk}/"
+    html = page(client, url, agent="f:8842-11", role="agent")
+    assert "agent-toulouse" in html and "Confirmer l'attribution" in html
+    grant(client, url, people["toulouse_agent"], agent="f:8842-11", role="agent")
+    assert people["toulouse_agent"].memberships.filter(authority=territory["merignac"]).exists()
+
+
+def test_a_group_member_is_added_by_login_never_by_address(world):
+    territory, people = world
+    client = admin_client(people["metropole_admin"])
+    group = services.authority_group_create(actor=people["metropole_admin"],
+                                            name="Commission", owner=territory["metropole"])
+    people["metropole_publisher"].email = "x@bordeaux-metropole.fr"
+    people["metropole_publisher"].save()
+    html = page(client, f"/admin/droits/groupes/{group.pk}/", agent="x@bordeaux-metropole.fr")
+    assert "adresse électronique" in html
+    assert not group.group.user_set.exists()
