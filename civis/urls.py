@@ -4,8 +4,8 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.contrib.sitemaps import Sitemap as PageSitemap
 
+from civis.api import api
 from civis.portal import views as portal_views
-from documents import api as documents_api
 from documents import views as documents_views
 from documents.feeds import DocumentSitemap, LatestDocumentsFeed
 
@@ -13,6 +13,8 @@ sitemaps = {"pages": PageSitemap, "documents": DocumentSitemap}
 
 urlpatterns = [
     path("healthz", portal_views.healthz, name="healthz"),
+    # Before Wagtail's admin: tag suggestions from readable documents only (same paths).
+    path("admin/", include("documents.admin.tags")),
     path("admin/", include(wagtailadmin_urls)),
     path("", include("search.urls")),
     path("", include("identity.urls")),
@@ -22,11 +24,8 @@ urlpatterns = [
          name="document_detail"),
     path("documents/<int:document_id>/telecharger", documents_views.document_download,
          name="document_download"),
-    path("api/v1/documents/", documents_api.document_list, name="api_document_list"),
-    path("api/v1/documents/<int:document_id>/", documents_api.document_item,
-         name="api_document_item"),
-    path("api/v1/documents/<int:document_id>/download", documents_api.document_download,
-         name="api_document_download"),
+    # The JSON API (documents, search), its OpenAPI description and docs: civis/api.py.
+    path("api/v1/", api.urls),
     path("sitemap.xml", sitemap_views.sitemap, {"sitemaps": sitemaps},
          name="django.contrib.sitemaps.views.sitemap"),
     path("i18n/", include("django.conf.urls.i18n")),
@@ -34,3 +33,9 @@ urlpatterns = [
 
 # Wagtail's page tree answers everything else; keep it last.
 urlpatterns += [path("", include(wagtail_urls))]
+
+# Error pages in the portal's layout (debug off); templates in civis/templates/.
+handler400 = "civis.portal.views.bad_request"
+handler403 = "civis.portal.views.permission_denied"
+handler404 = "civis.portal.views.page_not_found"
+handler500 = "civis.portal.views.server_error"

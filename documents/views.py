@@ -4,7 +4,6 @@ document the requester may not read answers 404, never 403."""
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.models import AnonymousUser
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -12,6 +11,7 @@ from django.views.decorators.http import require_GET
 
 from audit.models import AuditEvent
 from core.http import client_ip
+from core.params import BadParameter, parse_optional_int
 from documents.http import file_response
 from documents.models import Audience, Document, DocumentType
 from documents.selectors import can_edit, documents_visible_to
@@ -51,14 +51,6 @@ def document_download(request: HttpRequest, document_id: int) -> HttpResponse:
     return file_response(document, version)
 
 
-def latest_public_documents(authority: Authority, limit: int = 10) -> list[Document]:
-    """An authority page's latest public documents (the same selector, as an anonymous user)."""
-    return list(
-        documents_visible_to(AnonymousUser()).filter(owner=authority)
-        .select_related("current_version").order_by("-published_on", "-pk")[:limit]
-    )
-
-
 @login_required(login_url="login")
 @require_GET
 def citizen_space(request: HttpRequest) -> HttpResponse:
@@ -71,17 +63,23 @@ def citizen_space(request: HttpRequest) -> HttpResponse:
     selected_authority = request.GET.get("collectivite", "")
     selected_type = request.GET.get("type", "")
     error = ""
-    if selected_authority:
-        if selected_authority.isdigit():
-            documents = documents.filter(owner_id=int(selected_authority))
-        else:
-            error = "Collectivité inconnue."
+    try:  # integers are parsed strictly (core.params): "²" or a huge id is a 400, not a 500
+        authority_id = parse_optional_int(selected_authority, field="collectivite", low=1)
+    except BadParameter:
+        authority_id, error = None, "Collectivité inconnue."
+    if authority_id is not None:
+        documents = documents.filter(owner_id=authority_id)
     if selected_type:
         if selected_type in DocumentType.values:
             documents = documents.filter(document_type=selected_type)
         else:
             error = "Type de document inconnu."
-    page = Paginator(documents, 20).get_page(request.GET.get("page"))
+    try:
+        page_number = parse_optional_int(request.GET.get("page"), field="page", low=1) or 1
+    except BadParameter as exc:
+        page_number, error = 1, exc.message
+    # A page past the last one shows the last one.
+    page = Paginator(documents, 20).get_page(page_number)
     return render(request, "documents/citizen_space.html", {
         "page_obj": page, "senders": senders, "types": DocumentType.choices,
         "selected_authority": selected_authority, "selected_type": selected_type,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from django.http import QueryDict
 from django.utils.translation import gettext as _
 
+from core.params import MAX_INT, BadParameter, parse_optional_int
 from documents.models import DocumentType
 from documents.validation import MIME_TYPES
 from identity.models import Authority
@@ -15,17 +16,14 @@ from search.french import ParsedQuery, parse_query
 MAX_QUERY_LENGTH = 200
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
+MAX_PAGE = 10_000
+MIN_YEAR, MAX_YEAR = 1900, 2100
 SORTS = ("relevance", "date")
 FORMATS = tuple(MIME_TYPES)
 
 
-class BadQuery(ValueError):
+class BadQuery(BadParameter):
     """A request the user must fix; the message is French and shown as is."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -56,44 +54,65 @@ class SearchResult:
     backend: str = ""
 
 
-def _int(params: QueryDict, name: str, default: int, low: int, high: int) -> int:
-    raw = (params.get(name) or "").strip()
-    if not raw:
-        return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise BadQuery(name, f"« {name} » doit être un entier entre {low} et {high}.")
-    return int(raw)
-
-
-def query_from_params(params: QueryDict, *, authority_names: tuple[str, ...] = ("authority",),
-                      ) -> SearchQuery:
-    """Validate GET parameters; unknown values are errors, never silently ignored (a typo must
-    not look like "no documents")."""
-    text = (params.get("q") or "").strip()
+def clean_text(raw: str) -> str:
+    text = raw.strip()
     if len(text) > MAX_QUERY_LENGTH:
         raise BadQuery("q", _("Votre recherche est trop longue (%(max)d caractères au plus).")
                        % {"max": MAX_QUERY_LENGTH})
-    authority_id = None
-    for name in authority_names:
-        raw = (params.get(name) or "").strip()
-        if raw:
-            if not raw.isdigit() or not Authority.objects.filter(pk=int(raw)).exists():
-                raise BadQuery(name, f"Collectivité inconnue : « {raw[:40]} ».")
-            authority_id = int(raw)
-            break
-    document_type = (params.get("type") or "").strip()
+    return text
+
+
+def clean_document_type(raw: str) -> str:
+    document_type = raw.strip()
     if document_type and document_type not in DocumentType.values:
         raise BadQuery("type", "Type de document inconnu. Valeurs possibles : "
                        + ", ".join(DocumentType.values) + ".")
-    year = _int(params, "year", 0, 1900, 2100) or None
-    kind = (params.get("format") or "").strip().lower()
+    return document_type
+
+
+def clean_format(raw: str) -> str:
+    kind = raw.strip().lower()
     if kind and kind not in FORMATS:
         raise BadQuery("format", "Format inconnu. Valeurs possibles : "
                        + ", ".join(FORMATS) + ".")
-    sort = (params.get("sort") or "relevance").strip()
+    return kind
+
+
+def clean_sort(raw: str) -> str:
+    sort = raw.strip() or "relevance"
     if sort not in SORTS:
         raise BadQuery("sort", "Tri inconnu : « relevance » (pertinence) ou « date ».")
+    return sort
+
+
+def check_authority(authority_id: int | None, field: str) -> int | None:
+    """An unknown authority is an error, not an empty result (a typo must not look like "no
+    documents")."""
+    if authority_id is not None and not Authority.objects.filter(pk=authority_id).exists():
+        raise BadQuery(field, f"Collectivité inconnue : « {authority_id} ».")
+    return authority_id
+
+
+def _int(params: Mapping[str, str], name: str, low: int, high: int) -> int | None:
+    return parse_optional_int(params.get(name), field=name, low=low, high=high)
+
+
+def query_from_params(params: Mapping[str, str], *,
+                      authority_names: tuple[str, ...] = ("authority",)) -> SearchQuery:
+    """Validate the search page's GET parameters (the API validates the same ones through
+    search.api.SearchParams, with the same functions); unknown values are errors, never
+    silently ignored. Integers are parsed strictly by core.params (a bad one is a 400)."""
+    text = clean_text(params.get("q") or "")
+    authority_id = None
+    for name in authority_names:
+        if (authority_id := check_authority(_int(params, name, 1, MAX_INT), name)) is not None:
+            break
+    document_type = clean_document_type(params.get("type") or "")
+    year = _int(params, "year", MIN_YEAR, MAX_YEAR)
+    kind = clean_format(params.get("format") or "")
+    sort = clean_sort(params.get("sort") or "")
     return SearchQuery(text=text, authority_id=authority_id, document_type=document_type,
                        year=year, kind=kind, sort=sort,
-                       page=_int(params, "page", 1, 1, 10_000),
-                       page_size=_int(params, "page_size", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE))
+                       page=_int(params, "page", 1, MAX_PAGE) or 1,
+                       page_size=_int(params, "page_size", 1, MAX_PAGE_SIZE)
+                       or DEFAULT_PAGE_SIZE)

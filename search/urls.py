@@ -1,4 +1,5 @@
-"""Search routes, included at the root by civis/urls.py."""
+"""The search page, included at the root by civis/urls.py (the JSON API is search/api.py,
+mounted on civis/api.py)."""
 
 from django.urls import path
 
@@ -6,5 +7,4 @@ from search import views
 
 urlpatterns = [
     path("recherche/", views.search_page, name="search"),
-    path("api/v1/search/", views.search_api, name="api_search"),
 ]

@@ -1,17 +1,18 @@
-"""The search page (/recherche/) and the JSON API (/api/v1/search/)."""
+"""The search page (/recherche/); the JSON API (/api/v1/search/) is search/api.py."""
 
 from __future__ import annotations
 
 from typing import Any
 from urllib.parse import urlencode
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from core.params import BadParameter
 from identity.models import Authority
-from search.query import BadQuery, SearchQuery, query_from_params
+from search.query import query_from_params
 from search.selectors import SearchPage, search_documents, search_pages
 
 # The page receives "collectivite" from the search box of authority pages.
@@ -48,7 +49,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"query": (request.GET.get("q") or "").strip()[:200]}
     try:
         query = query_from_params(request.GET, authority_names=PAGE_AUTHORITY_PARAMS)
-    except BadQuery as exc:
+    except BadParameter as exc:  # a bad integer too: a 400 with the message, in the page
         context["error"] = exc.message
         return render(request, "search/search.html", context, status=400)
     context["search"] = query
@@ -78,50 +79,3 @@ def search_page(request: HttpRequest) -> HttpResponse:
         "clear_filters_url": f"{reverse('search')}?{urlencode({'q': query.text})}",
     })
     return render(request, "search/search.html", context)
-
-
-def _error(message: str, field: str) -> JsonResponse:
-    return JsonResponse({"error": message, "field": field}, status=400,
-                        json_dumps_params={"ensure_ascii": False})
-
-
-def _hit_json(request: HttpRequest, hit) -> dict[str, Any]:
-    document = hit.document
-    version = document.current_version
-    return {
-        "id": document.pk, "title": document.title, "type": document.document_type,
-        "type_label": str(document.get_document_type_display()),
-        "authority": {"id": document.owner.pk, "name": document.owner.name},
-        "published_on": document.published_on.isoformat() if document.published_on else None,
-        "format": version.kind if version else None,
-        "snippet": str(hit.snippet), "score": round(hit.score, 4),
-        "url": request.build_absolute_uri(reverse("document_detail", args=[document.pk])),
-    }
-
-
-@require_GET
-def search_api(request: HttpRequest) -> JsonResponse:
-    """GET /api/v1/search/?q=&authority=&type=&year=&format=&sort=&page=&page_size="""
-    try:
-        query: SearchQuery = query_from_params(request.GET)
-    except BadQuery as exc:
-        return _error(exc.message, exc.field)
-    page = search_documents(request.user, query)
-    if query.page > page.last_page:
-        return _error(f"La page {query.page} n'existe pas (dernière page : {page.last_page}).",
-                      "page")
-
-    def link(number: int) -> str | None:
-        if not 1 <= number <= page.last_page or number == query.page:
-            return None
-        params = request.GET.copy()
-        params["page"] = str(number)
-        return request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
-
-    return JsonResponse({
-        "count": page.total, "page": query.page, "page_size": query.page_size,
-        "next": link(query.page + 1), "previous": link(query.page - 1),
-        "results": [_hit_json(request, hit) for hit in page.hits],
-        "facets": {name: [{"value": v.value, "label": v.label, "count": v.count}
-                          for v in values] for name, values in page.facets.items()},
-    }, json_dumps_params={"ensure_ascii": False})

@@ -153,3 +153,18 @@ def test_list_queries_do_not_grow_from_10_to_1000_documents(client, territory, p
     assert Document.objects.count() == 1000
     large = {url: _queries(client, url) for url in urls}
     assert large == small
+
+
+def test_malformed_integers_are_400s_not_500s(client, territory, publish):
+    """Issue 18, finding 8: "²".isdigit() is true but int("²") raises; a huge id overflowed
+    SQLite. The full matrix is tests/api/test_integer_parameters.py."""
+    document = publish()
+    client.force_login(territory.citizen)
+    for params in ({"collectivite": "²"}, {"collectivite": "9" * 30}, {"page": "¹"},
+                   {"page": "0"}):
+        assert client.get("/mon-espace/", params).status_code == 400, params
+    for url in ("/api/v1/documents/%C2%B2/", f"/api/v1/documents/{'9' * 30}/download"):
+        response = client.get(url)
+        assert response.status_code == 400 and response.json()["field"] == "document_id"
+    assert client.get("/api/v1/documents/", {"authority": "²"}).json()["field"] == "authority"
+    assert client.get(f"/api/v1/documents/{document.pk}/").status_code == 200

@@ -113,3 +113,17 @@ def test_search_page_shows_results_facets_and_a_friendly_error(client, corpus, t
     assert bad.status_code == 400 and "Type de document inconnu" in bad.content.decode()
     empty = client.get("/recherche/", {"q": "zzzzqqq"}).content.decode()
     assert "Vérifiez l\u2019orthographe" in empty
+
+
+@pytest.mark.parametrize("params", [
+    {"collectivite": "²"}, {"collectivite": "99999999999999999999999"}, {"year": "²⁰²⁵"},
+    {"page": " 1"}, {"page_size": "1.0"}, {"authority": "-1"},
+])
+def test_search_page_refuses_malformed_integers_with_a_french_400(client, corpus, params):
+    """Issue 18, finding 8: these answered 500 (superscripts pass str.isdigit())."""
+    response = client.get("/recherche/", {"q": "conseil", **params})
+    assert response.status_code == 400
+    assert "doit être un entier" in response.content.decode()
+    api = client.get("/api/v1/search/", {"q": "conseil", **params})
+    if "collectivite" not in params:  # the API's parameter is "authority"
+        assert api.status_code == 400 and api.json()["field"] in params
