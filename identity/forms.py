@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from identity.models import Membership, User
+from identity.models import Authority, Membership, User
 from identity.selectors import ROLE_RANK
 
 
@@ -67,11 +67,13 @@ class GrantForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["agent"].widget.attrs.update({"list": "civis-people", "autocomplete": "off"})
         # Only the roles the administrator may give are offered (the service checks again).
-        self.fields["role"].choices = [(value, label) for value, label in Membership.Role.choices
-                                       if ROLE_RANK[value] <= ceiling]
+        role = cast(forms.ChoiceField, self.fields["role"])
+        role.choices = [(value, label) for value, label in Membership.Role.choices
+                        if ROLE_RANK[value] <= ceiling]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what Form.clean() returns
         if data.get("starts_on") and data.get("ends_on") and data["ends_on"] < data["starts_on"]:
             self.add_error("ends_on", _("La fin doit suivre le début."))
         return data
@@ -84,11 +86,13 @@ class GrantForm(forms.Form):
 
 class GroupForm(forms.Form):
     name = forms.CharField(label=_("Nom du groupe"), max_length=150)
-    owner = forms.ModelChoiceField(label=_("Collectivité responsable"), queryset=None)
+    owner: forms.ModelChoiceField[Authority] = forms.ModelChoiceField(
+        label=_("Collectivité responsable"), queryset=None)
 
-    def __init__(self, *args: Any, authorities: QuerySet, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, authorities: QuerySet[Authority], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = authorities.order_by("name")
+        owner = cast("forms.ModelChoiceField[Authority]", self.fields["owner"])
+        owner.queryset = authorities.order_by("name")
 
 
 class MemberForm(forms.Form):

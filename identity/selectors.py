@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, Q, QuerySet
 
 from identity.models import MAX_DEPTH, Authority, Membership, User
+
+if TYPE_CHECKING:
+    from identity.models import AuthorityGroup
 
 EDITOR_ROLES = frozenset({Membership.Role.PUBLISHER, Membership.Role.ADMIN,
                           Membership.Role.TERRITORY_ADMIN})
@@ -43,7 +47,7 @@ def principals_of(user: User | AnonymousUser | None) -> Principals:
     """The requester's principals, cached on the user object for the request's lifetime."""
     if user is None or not user.is_authenticated:
         return ANONYMOUS
-    cached = getattr(user, _CACHE_ATTRIBUTE, None)
+    cached: Principals | None = getattr(user, _CACHE_ATTRIBUTE, None)
     if cached is not None:
         return cached
     roles = list(Membership.objects.active().filter(user=user)
@@ -92,7 +96,7 @@ def forget_principals(user: User) -> None:
         delattr(user, _CACHE_ATTRIBUTE)
 
 
-def subtree_ids(authority_ids: frozenset[int] | set[int]) -> QuerySet:
+def subtree_ids(authority_ids: frozenset[int] | set[int]) -> QuerySet[Authority, dict[str, Any]]:
     """A subquery of the given authorities and everything below them."""
     ids = list(authority_ids)
     condition = Q(pk__in=ids)
@@ -114,12 +118,12 @@ def subtree_ids(authority_ids: frozenset[int] | set[int]) -> QuerySet:
 # * providers — ``authorities_with_providers_managed_by``: whose OIDC providers they register.
 
 
-def overseen_subtree(principals: Principals) -> QuerySet:
+def overseen_subtree(principals: Principals) -> QuerySet[Authority, dict[str, Any]]:
     """A subquery of the ids in the requester's oversight scope (empty without admin role)."""
     return subtree_ids(principals.admin_of)
 
 
-def authorities_overseen_by(actor: User | AnonymousUser | None) -> QuerySet:
+def authorities_overseen_by(actor: User | AnonymousUser | None) -> QuerySet[Authority]:
     """Authorities whose documents and audit log ``actor`` oversees as an administrator."""
     principals = principals_of(actor)
     if principals.superuser:
@@ -131,8 +135,8 @@ def authorities_overseen_by(actor: User | AnonymousUser | None) -> QuerySet:
 # Roles are ordered; nobody grants or revokes a role above the highest they hold over the
 # authority concerned. An authority administrator manages their own authority only; a
 # territory administrator manages their authority and everything below it.
-ROLE_RANK = {Membership.Role.AGENT: 1, Membership.Role.PUBLISHER: 2, Membership.Role.ADMIN: 3,
-             Membership.Role.TERRITORY_ADMIN: 4}
+ROLE_RANK: dict[str, int] = {Membership.Role.AGENT: 1, Membership.Role.PUBLISHER: 2,
+                             Membership.Role.ADMIN: 3, Membership.Role.TERRITORY_ADMIN: 4}
 SUPERUSER_RANK = 99
 
 
@@ -150,7 +154,7 @@ def role_ceiling(actor: User | AnonymousUser | None, authority: Authority) -> in
     return max((ROLE_RANK[r] for r in held), default=0)
 
 
-def authorities_managed_by(actor: User | AnonymousUser | None) -> QuerySet:
+def authorities_managed_by(actor: User | AnonymousUser | None) -> QuerySet[Authority]:
     """Authorities whose roles ``actor`` administers (empty for everyone else)."""
     if actor is None or not actor.is_authenticated or not actor.is_active:
         return Authority.objects.none()
@@ -166,7 +170,8 @@ def authorities_managed_by(actor: User | AnonymousUser | None) -> QuerySet:
     return Authority.objects.filter(condition)
 
 
-def authorities_with_providers_managed_by(actor: User | AnonymousUser | None) -> QuerySet:
+def authorities_with_providers_managed_by(
+        actor: User | AnonymousUser | None) -> QuerySet[Authority]:
     """Authorities whose OIDC providers ``actor`` registers and changes: every one for a
     superuser; for a territory administrator, those STRICTLY below the authority they
     administer (a provider vouches for accounts: nobody plugs in the one that speaks for their
@@ -188,14 +193,14 @@ def authorities_with_providers_managed_by(actor: User | AnonymousUser | None) ->
     return Authority.objects.filter(condition)
 
 
-def users_managed_by(actor: User | AnonymousUser | None) -> QuerySet:
+def users_managed_by(actor: User | AnonymousUser | None) -> QuerySet[User]:
     """Agents holding an active role in an authority ``actor`` manages."""
     managed = authorities_managed_by(actor)
     return User.objects.filter(
         pk__in=Membership.objects.active().filter(authority__in=managed).values("user_id"))
 
 
-def groups_managed_by(actor: User | AnonymousUser | None) -> QuerySet:
+def groups_managed_by(actor: User | AnonymousUser | None) -> QuerySet[AuthorityGroup]:
     from identity.models import AuthorityGroup
 
     return AuthorityGroup.objects.filter(owner__in=authorities_managed_by(actor))

@@ -3,6 +3,7 @@ OIDC providers through their buttons (or routed by the agent's e-mail domain).""
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -21,7 +22,7 @@ class LoginView(auth_views.LoginView):
     template_name = "identity/login.html"
     redirect_authenticated_user = True
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         providers = OIDCProvider.objects.filter(enabled=True).select_related("authority")
         context["agent_providers"] = [p for p in providers if p.kind == User.Kind.AGENT]
@@ -54,7 +55,7 @@ def agent_route(request: HttpRequest) -> HttpResponse:
 class LogoutView(auth_views.LogoutView):
     next_page = "/"
 
-    def post(self, request, *args, **kwargs):
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         # Read before the session is flushed: it holds the provider and the ID token hint.
         provider_url = provider_logout_url(request)
         if request.session.session_key:

@@ -1,6 +1,7 @@
 """The access-rights administration and the OIDC provider registry in the Wagtail admin."""
 
-from django.urls import path, reverse
+from django.http import HttpRequest
+from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
@@ -15,12 +16,12 @@ register_permission_policy(OIDCProvider, ProviderPermissionPolicy(OIDCProvider))
 
 
 class RightsMenuItem(MenuItem):
-    def is_shown(self, request):
+    def is_shown(self, request: HttpRequest) -> bool:
         return authorities_managed_by(request.user).exists()
 
 
-@hooks.register("register_admin_urls")
-def register_rights_urls():
+@hooks.register("register_admin_urls")  # type: ignore[untyped-decorator]  # Wagtail ships no types
+def register_rights_urls() -> list[URLPattern]:
     return [
         path("droits/", admin_views.rights_index, name="civis_rights"),
         path("droits/collectivite/<int:pk>/", admin_views.authority_rights,
@@ -34,12 +35,12 @@ def register_rights_urls():
     ]
 
 
-@hooks.register("register_admin_menu_item")
-def register_rights_menu_item():
+@hooks.register("register_admin_menu_item")  # type: ignore[untyped-decorator]  # Wagtail ships no types
+def register_rights_menu_item() -> RightsMenuItem:
     return RightsMenuItem(_("Droits d'accès"), reverse("civis_rights"), icon_name="key",
                           order=850)
 
 
-@hooks.register("register_admin_viewset")
-def register_provider_viewset():
+@hooks.register("register_admin_viewset")  # type: ignore[untyped-decorator]  # Wagtail ships no types
+def register_provider_viewset() -> OIDCProviderViewSet:
     return OIDCProviderViewSet("civis_oidc_providers", url_prefix="fournisseurs-identite")

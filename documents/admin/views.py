@@ -5,10 +5,12 @@ Lists come from documents_editable_by; every write goes through documents.servic
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 from django import forms
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -34,10 +36,10 @@ class DocumentPermissionPolicy(ScopedPermissionPolicy):
     """Wagtail's questions answered by the document store's selectors. Never delete: withdraw
     instead, the history stays."""
 
-    def may_use(self, user) -> bool:
+    def may_use(self, user: User | AnonymousUser) -> bool:
         return authorities_publishable_by(user).exists()
 
-    def scoped_instances(self, user, action: str):
+    def scoped_instances(self, user: User | AnonymousUser, action: str) -> QuerySet[Document]:
         return documents_editable_by(user)
 
 
@@ -60,7 +62,8 @@ class DocumentForm(WagtailAdminModelForm):
         fields = ["owner", "title", "summary", "document_type", "published_on", "audience",
                   "licence"]
 
-    def __init__(self, *args: Any, for_user=None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, for_user: User | AnonymousUser | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(*args, for_user=for_user, **kwargs)
         self.fields["owner"].queryset = authorities_publishable_by(for_user).order_by("name")
         if self.instance.pk:
@@ -88,6 +91,7 @@ class DocumentForm(WagtailAdminModelForm):
 
 class _ServiceFormMixin(ServiceFormMixin):
     field_aliases = {"addressee": "addressee_username"}
+    form: DocumentForm  # get_form_class() below
 
 
 class DocumentCreateView(_ServiceFormMixin, generic.CreateView):
@@ -105,7 +109,7 @@ class DocumentCreateView(_ServiceFormMixin, generic.CreateView):
 
 
 class DocumentEditView(_ServiceFormMixin, generic.EditView):
-    def get_object(self, queryset=None) -> Document:
+    def get_object(self, queryset: QuerySet[Document] | None = None) -> Document:
         # The same selector as everywhere: a document one may not edit does not exist here.
         return get_object_or_404(documents_editable_by(self.request.user),
                                  pk=self.kwargs[self.pk_url_kwarg])
@@ -126,7 +130,7 @@ class DocumentEditView(_ServiceFormMixin, generic.EditView):
 
 
 class DocumentIndexView(generic.IndexView):
-    def get_base_queryset(self):
+    def get_base_queryset(self) -> QuerySet[Document]:
         return documents_editable_by(self.request.user).select_related("owner")
 
 
@@ -158,7 +162,7 @@ class DocumentDeleteView(generic.DeleteView):
 def _editable_only(pattern: URLPattern) -> URLPattern:
     """``pattern``'s view, answering 404 unless its ``pk`` is a document the requester may
     edit — before the view runs, whatever the view does with it."""
-    view = pattern.callback
+    view: Callable[..., HttpResponse] = pattern.callback
 
     @wraps(view)
     def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -189,7 +193,7 @@ class DocumentViewSet(ModelViewSet):
     inspect_view_enabled = False
     copy_view_enabled = False
 
-    def get_form_class(self, for_update: bool = False):
+    def get_form_class(self, for_update: bool = False) -> type[DocumentForm]:
         return DocumentForm
 
     def get_urlpatterns(self) -> list[URLPattern]:

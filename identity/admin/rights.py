@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -66,6 +67,14 @@ def person_sections(viewer: User | AnonymousUser, person: User) -> list[PersonSe
 
 
 
+def _actor(request: HttpRequest) -> User:
+    """The signed-in requester, who acts in the services below. Wagtail lets only signed-in
+    users into its admin URLs; anyone else is refused here too."""
+    if not isinstance(request.user, User):
+        raise PermissionDenied
+    return request.user
+
+
 def _require_administrator(request: HttpRequest) -> None:
     if not authorities_managed_by(request.user).exists():
         raise PermissionDenied
@@ -75,7 +84,7 @@ def _managed_authority(request: HttpRequest, pk: int) -> Authority:
     return get_object_or_404(authorities_managed_by(request.user), pk=pk)
 
 
-def _report(request: HttpRequest, error: Exception, form=None) -> None:
+def _report(request: HttpRequest, error: Exception, form: forms.Form | None = None) -> None:
     text = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
     if form is not None:
         form.add_error(None, text)
@@ -105,7 +114,7 @@ def authority_rights(request: HttpRequest, pk: int) -> HttpResponse:
         if not form.is_confirmed():
             return _grant_confirmation(request, authority, form)
         try:
-            services.membership_grant(actor=request.user, user=data["agent"],
+            services.membership_grant(actor=_actor(request), user=data["agent"],
                                       authority=authority, role=data["role"],
                                       starts_on=data["starts_on"], ends_on=data["ends_on"],
                                       ip_address=client_ip(request))
@@ -164,7 +173,7 @@ def membership_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     membership = get_object_or_404(
         Membership.objects.filter(authority__in=authorities_managed_by(request.user)), pk=pk)
     try:
-        services.membership_revoke(actor=request.user, membership=membership,
+        services.membership_revoke(actor=_actor(request), membership=membership,
                                    ip_address=client_ip(request))
     except PermissionDenied as error:
         _report(request, error)
@@ -192,7 +201,7 @@ def group_index(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             group = services.authority_group_create(
-                actor=request.user, name=form.cleaned_data["name"],
+                actor=_actor(request), name=form.cleaned_data["name"],
                 owner=form.cleaned_data["owner"], ip_address=client_ip(request))
         except (PermissionDenied, ValidationError) as error:
             _report(request, error, form)
@@ -212,12 +221,12 @@ def group_detail(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             if remove:
                 services.authority_group_member_remove(
-                    actor=request.user, authority_group=authority_group,
+                    actor=_actor(request), authority_group=authority_group,
                     user=get_object_or_404(User, pk=remove), ip_address=client_ip(request))
                 return HttpResponseRedirect(request.path)
             if form.is_valid():
                 services.authority_group_member_add(
-                    actor=request.user, authority_group=authority_group,
+                    actor=_actor(request), authority_group=authority_group,
                     user=form.cleaned_data["agent"], ip_address=client_ip(request))
                 return HttpResponseRedirect(request.path)
         except PermissionDenied as error:
