@@ -23,6 +23,8 @@ class AuditEvent(models.Model):
         VIEW = "view", _("Consultation")
         DOWNLOAD = "download", _("Téléchargement")
         ROLE = "role", _("Changement de rôle")
+        LOCKOUT = "lockout", _("Connexion bloquée")
+        UNLOCK = "unlock", _("Connexion débloquée")
 
     at = models.DateTimeField(_("date (UTC)"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("auteur"), null=True,

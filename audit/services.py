@@ -18,11 +18,12 @@ def audit_record(*, actor: Any | None, action: str, document: models.Model | Non
     """Append to the audit log, inside the caller's transaction (so an undone write leaves no
     event). Callers pass metadata only: never file contents or secrets. A document's event is
     filed under the document's owner unless ``authority`` says otherwise."""
-    if authority is None and document is not None:
-        authority = getattr(document, "owner", None)
+    # By id: this floor cannot name the Document and Authority models (string foreign keys).
     return AuditEvent.objects.create(
-        actor=actor if actor is not None and actor.is_authenticated else None,
-        action=action, document=document, authority=authority,
+        actor=actor if actor is not None and actor.is_authenticated else None, action=action,
+        document_id=document.pk if document is not None else None,
+        authority_id=(authority.pk if authority is not None
+                      else getattr(document, "owner_id", None)),
         ip_address=ip_address or None, detail=detail,
     )
 

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 TARGET_P95_MS = 100.0           # PostgreSQL, 100k documents, every persona
 TARGET_RESTRICTED_RATIO = 1.5   # a restricted persona's p95 over the administrator's
 TARGET_NAIVE_RATIO = 10.0       # naive baseline p50 over ours
@@ -14,7 +16,7 @@ def _ok(good: bool) -> str:
     return "ok" if good else "NON"
 
 
-def table(results: dict) -> str:
+def table(results: dict[str, Any]) -> str:
     lines = [f"Documents : {results['documents']}", ""]
     header = (f"{'base':<11}{'persona':<22}{'p50 ms':>9}{'p95 ms':>9}{'naïf p50':>11}"
               f"{'x naïf':>9}{'/admin':>8}  cibles")

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.json"
@@ -32,6 +33,7 @@ def _env(database: str, workdir: str) -> dict[str, str]:
            "CIVIS_TASKS_IMMEDIATE": "1", "CIVIS_VAR_DIR": workdir, "CIVIS_LOG_LEVEL": "WARNING",
            "CIVIS_ELASTICSEARCH_URL": "", "DJANGO_SETTINGS_MODULE": "civis.settings",
            "PYTHONPATH": str(ROOT)}
+    env.setdefault("CIVIS_FIELD_ENCRYPTION_KEY", "3kQ7mOIsOLpHbv5dJVlUGHRZ1G1sBxpy7ZBqTmLJXpQ=")
     if database == "postgresql":
         env["DATABASE_URL"] = os.environ.get(
             "BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/civis_bench")
@@ -42,7 +44,8 @@ def _env(database: str, workdir: str) -> dict[str, str]:
 
 def main() -> int:
     databases = os.environ.get("BENCH_DATABASES", "sqlite,postgresql").split(",")
-    results: dict = {"documents": int(os.environ.get("BENCH_DOCS", "100000")), "runs": {}}
+    results: dict[str, Any] = {"documents": int(os.environ.get("BENCH_DOCS", "100000")),
+                               "runs": {}}
     for database in databases:
         with tempfile.TemporaryDirectory(prefix="civis-bench-") as workdir:
             out = Path(workdir) / "result.json"

@@ -11,6 +11,10 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
 
 
 def _recreate_postgres_database() -> None:
@@ -25,7 +29,7 @@ def _recreate_postgres_database() -> None:
         conn.execute(f'CREATE DATABASE "{config["NAME"]}"')
 
 
-def _machine(connection) -> str:
+def _machine(connection: BaseDatabaseWrapper) -> str:
     """Where the figures were measured: they mean little without it."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:

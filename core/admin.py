@@ -3,12 +3,14 @@ errors instead of 500s; permission policies answer from the apps' selectors."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpResponse
 from wagtail.permission_policies.base import BasePermissionPolicy
 
@@ -41,11 +43,12 @@ class ServiceFormMixin:
             field = self.field_aliases.get(field, field)
             form.add_error(field if field in form.fields else None, messages)
 
-    # Provided by Wagtail's generic views.
-    save_instance: Any
-    save_action: Any
-    form_invalid: Any
-    get_error_message: Any
+    # Provided by Wagtail's generic views (save_instance overridden with a service call).
+    object: Any  # the instance the view creates or edits: its model is the subclass's
+    save_instance: Callable[[], Model]
+    save_action: Callable[[], HttpResponse]
+    form_invalid: Callable[[forms.Form], HttpResponse]
+    get_error_message: Callable[[], str | None]
 
 
 class ScopedPermissionPolicy(BasePermissionPolicy):
@@ -56,19 +59,21 @@ class ScopedPermissionPolicy(BasePermissionPolicy):
 
     #: The actions this policy ever allows (Wagtail asks about add, change, view, delete…).
     actions: frozenset[str] = frozenset({"add", "change", "view"})
+    #: Set by Wagtail's BasePermissionPolicy from its constructor argument.
+    model: type[Model]
 
     def may_use(self, user: Any) -> bool:
         """Whether ``user`` has any business in this admin section at all."""
         raise NotImplementedError
 
-    def scoped_instances(self, user: Any, action: str) -> QuerySet:
+    def scoped_instances(self, user: Any, action: str) -> QuerySet[Model]:
         """The instances ``user`` may act on with ``action`` (the app's selector)."""
         raise NotImplementedError
 
     def user_has_permission(self, user: Any, action: str) -> bool:
         return action in self.actions and bool(user.is_authenticated) and self.may_use(user)
 
-    def instances_user_has_permission_for(self, user: Any, action: str) -> QuerySet:
+    def instances_user_has_permission_for(self, user: Any, action: str) -> QuerySet[Model]:
         if action not in self.actions - {"add"} or not user.is_authenticated:
             return self.model._default_manager.none()
         return self.scoped_instances(user, action)
@@ -77,8 +82,9 @@ class ScopedPermissionPolicy(BasePermissionPolicy):
         return self.instances_user_has_permission_for(user, action).filter(
             pk=instance.pk).exists()
 
-    def users_with_permission(self, action: str) -> QuerySet:
+    def users_with_permission(self, action: str) -> QuerySet[AbstractBaseUser]:
         return get_user_model()._default_manager.none()
 
-    def users_with_permission_for_instance(self, action: str, instance: Any) -> QuerySet:
+    def users_with_permission_for_instance(self, action: str, instance: Any,
+                                           ) -> QuerySet[AbstractBaseUser]:
         return get_user_model()._default_manager.none()

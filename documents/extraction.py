@@ -13,7 +13,7 @@ import re
 import time
 import zipfile
 from collections.abc import Callable
-from typing import IO, BinaryIO
+from typing import IO
 from xml.etree.ElementTree import Element
 
 import openpyxl
@@ -35,7 +35,7 @@ class ExtractionError(Exception):
     """The text could not be extracted; the message is short French, without file content."""
 
 
-def extract_text(fileobj: BinaryIO, kind: str, *, max_chars: int = 2_000_000) -> str:
+def extract_text(fileobj: IO[bytes], kind: str, *, max_chars: int = 2_000_000) -> str:
     """The document's text, whitespace normalised, at most max_chars characters ("" for images)."""
     extractor = _EXTRACTORS.get(kind)
     if extractor is None:
@@ -57,7 +57,7 @@ def extract_text(fileobj: BinaryIO, kind: str, *, max_chars: int = 2_000_000) ->
     return _normalise(text)[:max_chars].rstrip()
 
 
-def _pdf(fileobj: BinaryIO, budget: int) -> str:
+def _pdf(fileobj: IO[bytes], budget: int) -> str:
     reader = pypdf.PdfReader(fileobj)
     # Many official PDFs are "encrypted" with an empty user password (printing restrictions).
     if reader.is_encrypted and not reader.decrypt(""):
@@ -73,15 +73,15 @@ def _pdf(fileobj: BinaryIO, budget: int) -> str:
     return "\n".join(pages)
 
 
-def _odt(fileobj: BinaryIO, budget: int) -> str:
+def _odt(fileobj: IO[bytes], budget: int) -> str:
     return _odf(fileobj, budget, paragraph="\n")
 
 
-def _ods(fileobj: BinaryIO, budget: int) -> str:
+def _ods(fileobj: IO[bytes], budget: int) -> str:
     return _odf(fileobj, budget, paragraph=" ")  # one line per row, not per cell paragraph
 
 
-def _odf(fileobj: BinaryIO, budget: int, *, paragraph: str) -> str:
+def _odf(fileobj: IO[bytes], budget: int, *, paragraph: str) -> str:
     with zipfile.ZipFile(fileobj) as archive, archive.open("content.xml") as xml:
         return _xml_text(
             xml, budget, text_tags=None,
@@ -92,7 +92,7 @@ def _odf(fileobj: BinaryIO, budget: int, *, paragraph: str) -> str:
                   f"{_OFFICE}font-face-decls", f"{_OFFICE}automatic-styles"})
 
 
-def _docx(fileobj: BinaryIO, budget: int) -> str:
+def _docx(fileobj: IO[bytes], budget: int) -> str:
     with zipfile.ZipFile(fileobj) as archive, archive.open("word/document.xml") as xml:
         # Only w:t is visible text: w:delText (deletions) and w:instrText (field codes) are not.
         return _xml_text(
@@ -144,7 +144,7 @@ def _text_before(parent: Element, last: list[Element], text_tags: set[str] | Non
     return (last[0].tail or "") if text_tags is None else ""
 
 
-def _xlsx(fileobj: BinaryIO, budget: int) -> str:
+def _xlsx(fileobj: IO[bytes], budget: int) -> str:
     workbook = openpyxl.load_workbook(fileobj, read_only=True, data_only=True)
     lines: list[str] = []
     total = visited = 0
@@ -164,7 +164,7 @@ def _xlsx(fileobj: BinaryIO, budget: int) -> str:
     return "\n".join(lines)
 
 
-def _plain(fileobj: BinaryIO, budget: int) -> str:
+def _plain(fileobj: IO[bytes], budget: int) -> str:
     data = fileobj.read(4 * budget + 4)  # UTF-8 needs at most 4 bytes per character
     try:
         # final=False tolerates a character cut at the end of the read.
@@ -173,11 +173,11 @@ def _plain(fileobj: BinaryIO, budget: int) -> str:
         return data.decode("cp1252", errors="replace")
 
 
-def _image(fileobj: BinaryIO, budget: int) -> str:
+def _image(fileobj: IO[bytes], budget: int) -> str:
     return ""  # no OCR
 
 
-_EXTRACTORS: dict[str, Callable[[BinaryIO, int], str]] = {
+_EXTRACTORS: dict[str, Callable[[IO[bytes], int], str]] = {
     "pdf": _pdf, "odt": _odt, "ods": _ods, "docx": _docx, "xlsx": _xlsx,
     "txt": _plain, "csv": _plain, "json": _plain, "png": _image, "jpeg": _image,
 }

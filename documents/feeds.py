@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.sitemaps import Sitemap
@@ -14,12 +15,20 @@ from django.utils import timezone
 from documents.models import Document
 from documents.selectors import documents_visible_to
 
+# Feed and Sitemap are generic in django-stubs only: subscripted at run time they raise
+# TypeError (unless django_stubs_ext.monkeypatch() has run).
+if TYPE_CHECKING:
+    _DocumentFeed = Feed[Document, None]
+    _DocumentSitemap = Sitemap[Document]
+else:
+    _DocumentFeed, _DocumentSitemap = Feed, Sitemap
+
 
 def public_documents() -> QuerySet[Document]:
     return documents_visible_to(AnonymousUser()).select_related("owner")
 
 
-class LatestDocumentsFeed(Feed):
+class LatestDocumentsFeed(_DocumentFeed):
     title = "Civis Data — dernières publications"
     link = "/documents/flux/"
     description = "Les derniers documents publics des collectivités du territoire."
@@ -43,7 +52,7 @@ class LatestDocumentsFeed(Feed):
                                          tzinfo=timezone.get_current_timezone())
 
 
-class DocumentSitemap(Sitemap):
+class DocumentSitemap(_DocumentSitemap):
     changefreq = "monthly"
     limit = 5000
 

@@ -7,6 +7,7 @@ Who may read a document is decided in one place only: ``documents.selectors``.
 from __future__ import annotations
 
 import uuid
+from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -57,6 +58,11 @@ class Licence(models.TextChoices):
 
 
 class TaggedDocument(TaggedItemBase):
+    # taggit ships no type information: its managers (NaturalKeyManager) as mypy may see them,
+    # so that Document.tagged_items is typed.
+    objects: ClassVar[models.Manager[TaggedDocument]]
+    _default_manager: ClassVar[models.Manager[TaggedDocument]]
+
     content_object = models.ForeignKey("Document", on_delete=models.CASCADE,
                                        related_name="tagged_items")
 

@@ -8,12 +8,13 @@ import enum
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO
 
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
+from django.core.files.storage import Storage
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -31,6 +32,7 @@ from documents.models import (
     Licence,
     Status,
 )
+from documents.scanning import scan_upload
 from documents.selectors import authorities_publishable_by, can_edit
 from documents.signals import documents_changed
 from documents.validation import CheckedFile, UploadRejected, check_upload
@@ -50,20 +52,23 @@ def _max_upload_bytes() -> int:
 
 
 def _check(upload: Upload) -> CheckedFile:
+    """Validate the content, then scan it for malware (clamd), before anything is written."""
     try:
-        return check_upload(upload.fileobj, upload.name, max_size=_max_upload_bytes())
+        checked = check_upload(upload.fileobj, upload.name, max_size=_max_upload_bytes())
+        scan_upload(upload.fileobj, checked.name)
     except UploadRejected as exc:
-        raise ValidationError({"file": exc.message}, code=exc.code) from exc
+        raise ValidationError({"file": ValidationError(exc.message, code=exc.code)}) from exc
+    return checked
 
 
 @contextmanager
-def _files_removed_on_failure() -> Iterator[list[tuple[Any, str]]]:
+def _files_removed_on_failure() -> Iterator[list[tuple[Storage, str]]]:
     """Collect stored files; delete them if the block fails, so nothing is left half-written.
 
     The block holds the service's durable transaction (``atomic(durable=True)``), so its commit
     is the real one: a failure at any later step, the commit included, removes the files.
     """
-    stored: list[tuple[Any, str]] = []
+    stored: list[tuple[Storage, str]] = []
     try:
         yield stored
     except BaseException:
@@ -73,7 +78,7 @@ def _files_removed_on_failure() -> Iterator[list[tuple[Any, str]]]:
 
 
 def _store_version(*, actor: User | None, document: Document, upload: Upload,
-                   checked: CheckedFile, stored: list[tuple[Any, str]]) -> DocumentVersion:
+                   checked: CheckedFile, stored: list[tuple[Storage, str]]) -> DocumentVersion:
     number = (document.versions.order_by("-number").values_list("number", flat=True).first()
               or 0) + 1
     version = DocumentVersion(
@@ -83,6 +88,7 @@ def _store_version(*, actor: User | None, document: Document, upload: Upload,
     )
     upload.fileobj.seek(0)
     version.file.save(checked.name, File(upload.fileobj), save=False)
+    assert version.file.name is not None  # noqa: S101 (save() names the file it stored)
     stored.append((version.file.storage, version.file.name))
     version.save()
     document.current_version = version
@@ -299,27 +305,28 @@ def _grant_change_in_transaction(*, actor: User | None, document: Document, leve
                                  add: bool) -> None:
     _require_editor(actor, document)
     codename = _permission_codename(level)
-    principal = _one_principal(user=user, group=group, authority=authority)
+    grantee = _one_principal(user=user, group=group, authority=authority)
     if authority is not None:
-        key = {"document": document, "authority": authority, "level": level}
+        grants = DocumentAuthorityGrant.objects
         if add:
-            DocumentAuthorityGrant.objects.get_or_create(**key)
+            grants.get_or_create(document=document, authority=authority, level=level)
         else:
-            DocumentAuthorityGrant.objects.filter(**key).delete()
+            grants.filter(document=document, authority=authority, level=level).delete()
     else:
         (assign_perm if add else remove_perm)(f"documents.{codename}", user or group, document)
     documents_changed.send(sender=Document, document_ids=[document.pk])
     audit_record(actor=actor, action=AuditEvent.Action.GRANT if add else AuditEvent.Action.REVOKE,
-                 document=document, ip_address=ip_address, level=level, **principal)
+                 document=document, ip_address=ip_address, level=level, grantee=grantee)
 
 
 def _one_principal(*, user: User | None, group: Group | None,
-                   authority: Authority | None) -> dict[str, str]:
+                   authority: Authority | None) -> str:
+    """The grantee as the audit log records it ("user:<id>", "group:<id>"…)."""
     given = [f"{k}:{v.pk}" for k, v in (("user", user), ("group", group),
                                          ("authority", authority)) if v is not None]
     if len(given) != 1:
         raise ValueError("Exactly one of user, group or authority is granted at a time.")
-    return {"grantee": given[0]}
+    return given[0]
 
 
 def document_access_record(*, actor: User | None, document: Document, action: str,

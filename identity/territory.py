@@ -144,7 +144,8 @@ def load_territory(directory: Path | str) -> TerritoryData:
 
 def epci_seat_code(epci: dict[str, Any]) -> str:
     """INSEE code of the EPCI's seat: the DGCL list names the seat commune first."""
-    return epci["membres"][0]["code"]
+    code: str = epci["membres"][0]["code"]  # a string: load_territory checked the file
+    return code
 
 
 def select_scope(data: TerritoryData, *, region: str | None = None,

@@ -59,8 +59,8 @@ class AuthorityTree:
 
     def chain(self, authority_id: int) -> list[int]:
         out = [authority_id]
-        while len(out) <= MAX_DEPTH and self.parent.get(out[-1]) is not None:
-            out.append(self.parent[out[-1]])  # type: ignore[arg-type]
+        while len(out) <= MAX_DEPTH and (above := self.parent.get(out[-1])) is not None:
+            out.append(above)
         return out
 
 

@@ -10,9 +10,12 @@ shown.
 from __future__ import annotations
 
 import logging
+import re
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AnonymousUser
+from django.db import DatabaseError, connection, transaction
 from django.utils.safestring import SafeString
 
 from documents.models import Document, DocumentType
@@ -116,15 +119,30 @@ def search_documents(user: User | AnonymousUser | None, query: SearchQuery) -> S
                       facets=_facets(result, query), backend=result.backend)
 
 
+# Wagtail's database backends pass quotes and operators on to the engine (SQLite FTS5 fails
+# on an unbalanced '"'): pages are searched for the words of the query only, without the
+# operators people type (every word is required, so "OR" would match nothing).
+PAGE_SEARCH_WORDS = re.compile(r"\w+")
+PAGE_SEARCH_OPERATORS = frozenset({"AND", "OR", "NOT", "NEAR"})
+
+
 def search_pages(text: str, limit: int = 5) -> list:
     """Portal pages (authority pages now, service pages later) through Wagtail's search."""
     from wagtail.models import Page
 
-    if not text:
+    words = " ".join([word for word in PAGE_SEARCH_WORDS.findall(text or "")
+                      if word not in PAGE_SEARCH_OPERATORS][:32])
+    if not words:
         return []
     pages = Page.objects.live().public().specific()
     try:
-        return list(pages.search(text)[:limit])
-    except Exception:  # e.g. Elasticsearch down: never fail the document search for pages
-        logger.warning("Page search failed, matching titles instead", exc_info=True)
-        return list(pages.filter(title__icontains=text)[:limit])
+        # A savepoint when inside a transaction: a refused query must not abort it.
+        with transaction.atomic() if connection.in_atomic_block else nullcontext():
+            return list(pages.search(words)[:limit])
+    except DatabaseError as exc:
+        # Bad input is not a server fault: one line, no traceback, no page hits.
+        logger.warning("Page search refused the query: %s", exc)
+        return []
+    except Exception as exc:  # e.g. Elasticsearch down: never fail the document search
+        logger.warning("Page search unavailable, matching titles instead: %s", exc)
+        return list(pages.filter(title__icontains=words)[:limit])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.http import HttpRequest
@@ -12,14 +12,17 @@ from wagtail.fields import RichTextField
 from wagtail.models import Page
 from wagtail.search import index
 
-from documents.views import latest_public_documents
+from documents.selectors import latest_public_documents
 from identity.models import Authority
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 KIND_ORDER = [Authority.Kind.REGION, Authority.Kind.DEPARTEMENT, Authority.Kind.EPCI,
               Authority.Kind.COMMUNE, Authority.Kind.OTHER]
 
 
-def group_by_kind(authorities: list[Authority]) -> list[tuple[str, list[Authority]]]:
+def group_by_kind(authorities: list[Authority]) -> list[tuple[StrOrPromise, list[Authority]]]:
     """[(kind label, authorities)] in the order a citizen reads a territory: top down."""
     groups: dict[str, list[Authority]] = {}
     for authority in authorities:
@@ -44,7 +47,7 @@ class HomePage(Page):
         verbose_name = _("page d'accueil")
 
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context(request, *args, **kwargs)
+        context: dict[str, Any] = super().get_context(request, *args, **kwargs)
         top = list(
             Authority.objects.filter(portal_page__depth=self.depth + 1,
                                      portal_page__path__startswith=self.path)
@@ -83,7 +86,7 @@ class AuthorityPage(Page):
         verbose_name_plural = _("pages de collectivité")
 
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context(request, *args, **kwargs)
+        context: dict[str, Any] = super().get_context(request, *args, **kwargs)
         authority = (Authority.objects.select_related("parent__portal_page")
                      .get(pk=self.authority_id))
         children = list(authority.children.select_related("portal_page").order_by("name"))
@@ -93,6 +96,5 @@ class AuthorityPage(Page):
             child_groups=group_by_kind(children),
             child_count=len(children),
             latest_documents=latest_public_documents(authority),
-            services=[],
         )
         return context

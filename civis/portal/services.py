@@ -16,10 +16,10 @@ from identity.models import Authority
 @transaction.atomic
 def home_page_ensure(*, title: str, territory: Authority | None) -> HomePage:
     """The site's single home page, created on first run and made the default site's root."""
-    home = HomePage.objects.first()
+    home: HomePage | None = HomePage.objects.first()  # wagtail's Page is untyped
     if home is None:
-        root = Page.get_first_root_node()
-        home = root.add_child(instance=HomePage(title=title, slug="accueil", territory=territory))
+        home = HomePage(title=title, slug="accueil", territory=territory)
+        Page.get_first_root_node().add_child(instance=home)
     elif home.territory_id != (territory.pk if territory else None) or home.title != title:
         home.title = title
         home.territory = territory
@@ -51,9 +51,9 @@ def _top_down(authorities: Iterable[Authority]) -> list[Authority]:
     by_depth: dict[int, list[Authority]] = {}
     for authority in authorities:
         depth, node = 0, authority
-        while node.parent_id is not None and depth < 8:
+        while depth < 8 and (parent := node.parent) is not None:
             depth += 1
-            node = node.parent
+            node = parent
         by_depth.setdefault(depth, []).append(authority)
     return [a for depth in sorted(by_depth) for a in sorted(by_depth[depth], key=lambda a: a.name)]
 

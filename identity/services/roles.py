@@ -42,7 +42,7 @@ def _check_delegation(actor: User, user: User, authority: Authority, role: str) 
     ceiling = role_ceiling(actor, authority)
     if ceiling == 0:
         raise PermissionDenied(_("Cette collectivité n'est pas de votre ressort."))
-    if ROLE_RANK[role] > ceiling:
+    if ROLE_RANK[Membership.Role(role)] > ceiling:
         raise PermissionDenied(_("Vous ne pouvez pas attribuer un rôle supérieur au vôtre."))
 
 
@@ -160,7 +160,7 @@ ROLE_GROUPS = {
 
 def role_group(role: str) -> Group:
     """The Django group that carries a role's admin permissions (created on first use)."""
-    group, created = Group.objects.get_or_create(name=ROLE_GROUPS[role])
+    group, created = Group.objects.get_or_create(name=ROLE_GROUPS[Membership.Role(role)])
     if created:
         group.permissions.add(Permission.objects.get(
             content_type__app_label="wagtailadmin", codename="access_admin"))

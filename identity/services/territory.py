@@ -35,7 +35,7 @@ class ImportReport:
         return "\n".join(parts)
 
 
-def _key(kind: str, insee_code: str, siren: str | None) -> tuple[str, str]:
+def _key(kind: str, insee_code: str, siren: str | None) -> tuple[str, str | None]:
     return (kind, siren if kind == Kind.EPCI else insee_code)
 
 
@@ -45,7 +45,7 @@ class _Upserter:
     def __init__(self, report: ImportReport) -> None:
         self.report = report
         self.moved: list[int] = []  # authorities whose parent changed
-        self.existing: dict[tuple[str, str], Authority] = {}
+        self.existing: dict[tuple[str, str | None], Authority] = {}
         for authority in Authority.objects.exclude(kind=Kind.OTHER, insee_code=""):
             self.existing[_key(authority.kind, authority.insee_code, authority.siren)] = authority
 
@@ -74,7 +74,9 @@ class _Upserter:
         self.report.created[kind] = len(to_create)
         self.report.updated[kind] = len(to_update)
         self.report.unchanged[kind] = unchanged
-        return {code: a.pk for (k, code), a in self.existing.items() if k == kind}
+        # (An EPCI without SIREN has no official code to be found by.)
+        return {code: a.pk for (k, code), a in self.existing.items()
+                if k == kind and code is not None}
 
 
 def _population(entry: dict[str, Any], *names: str) -> int | None:

@@ -9,9 +9,12 @@ Queries take the same two steps, so both sides always agree, as on SQLite.
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from django.db import connection, transaction
 
-from search.backends.database import ENTRY_COLUMNS, DatabaseBackendBase
+from search.backends.database import ENTRY_COLUMNS, DatabaseBackendBase, SqlValue
 from search.french import PHRASE, analyse
 from search.indexing import IndexDoc
 from search.principals import PUBLIC
@@ -40,7 +43,7 @@ def websearch(text: str) -> str:
     """A websearch_to_tsquery string: quoted phrases kept, operators ("or", "-") neutralised."""
     phrases: list[str] = []
 
-    def keep(match):
+    def keep(match: re.Match[str]) -> str:
         inner = next(g for g in match.groups() if g is not None)
         phrases.append('"' + folded(inner) + '"')
         return " "
@@ -68,17 +71,20 @@ class PostgresBackend(DatabaseBackendBase):
                 f"INSERT INTO search_searchentry ({ENTRY_COLUMNS}, vector, principals, "  # noqa: S608
                 f"scopes) VALUES ({', '.join(['%s'] * 7)}, {VECTOR}, %s, %s)", rows)
 
-    def _execute(self, sql: str, params: list) -> list[tuple]:
+    def _execute(self, sql: str, params: list[SqlValue]) -> list[tuple[Any, ...]]:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SELECT " + ", ".join("set_config(%s, %s, true)"
                                                  for _ in STATEMENT_SETTINGS),
                            [v for item in STATEMENT_SETTINGS.items() for v in item])
             cursor.execute(sql, params)
-            return cursor.fetchall()
+            rows: list[tuple[Any, ...]] = cursor.fetchall()
+            return rows
 
-    def _matches(self, query: SearchQuery, principals):
+    def _matches(self, query: SearchQuery, principals: frozenset[str] | None,
+                 ) -> tuple[str, list[SqlValue], bool]:
         ranked = not query.parsed.empty
-        source, score, where, params = "search_searchentry e", "0.0", "", []
+        source, score, where = "search_searchentry e", "0.0", ""
+        params: list[SqlValue] = []
         if ranked:
             source += f", websearch_to_tsquery('{CONFIG}', %s) q"
             params.append(websearch(query.text))

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from django.db import connection
 
-from search.backends.database import ENTRY_COLUMNS, DatabaseBackendBase
+from search.backends.database import ENTRY_COLUMNS, DatabaseBackendBase, SqlValue
 from search.french import analyse
 from search.indexing import IndexDoc
 from search.principals import token
-from search.query import SearchQuery
+from search.query import SearchQuery, SearchResult
 
 CHUNK = 500
 # bm25 column weights: title, meta (authority, type, tags), body; principals and scopes
@@ -68,12 +68,13 @@ class SqliteBackend(DatabaseBackendBase):
             parts.append(f'scopes : "s{int(query.authority_id)}"')
         return " AND ".join(parts)
 
-    def search(self, query, principals):
+    def search(self, query: SearchQuery, principals: frozenset[str] | None) -> SearchResult:
         with connection.cursor() as cursor:
             cursor.execute(CACHE_PRAGMA)
         return super().search(query, principals)
 
-    def _matches(self, query, principals):
+    def _matches(self, query: SearchQuery, principals: frozenset[str] | None,
+                 ) -> tuple[str, list[SqlValue], bool]:
         expression = self.match_expression(query, principals)
         filters, params = self._filters(query, "e")
         columns = self._columns("e")

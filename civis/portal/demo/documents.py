@@ -23,8 +23,8 @@ STREETS = ["avenue de la Libération", "rue Jean Jaurès", "place de la Républi
            "allée des Tilleuls", "cours Victor Hugo", "rue des Écoles", "chemin du Lac"]
 
 
-def _title(rng: random.Random, kind: str, authority: Authority, number: int, day: datetime.date,
-           topic: str) -> str:
+def _title(rng: random.Random, kind: DocumentType, authority: Authority, number: int,
+           day: datetime.date, topic: str) -> str:
     council = "conseil communautaire" if authority.kind == "epci" else (
         "conseil régional" if authority.kind == "region" else (
             "conseil départemental" if authority.kind == "departement" else "conseil municipal"))
@@ -44,7 +44,7 @@ def _title(rng: random.Random, kind: str, authority: Authority, number: int, day
     }[kind]
 
 
-def _file(rng: random.Random, kind: str, title: str, topic: str) -> tuple[bytes, str]:
+def _file(rng: random.Random, kind: DocumentType, title: str, topic: str) -> tuple[bytes, str]:
     if kind == DocumentType.DONNEES:
         rows = [["nom", "adresse", "commune", "capacité"]] + [
             [f"Équipement {i}", rng.choice(STREETS), "", str(rng.randint(20, 900))]

@@ -3,8 +3,10 @@ métropole and its communes, agents of the région, and citizens. Safe to run ag
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from identity import services
 from identity.models import Authority, OIDCProvider, User
@@ -12,7 +14,7 @@ from identity.models import Authority, OIDCProvider, User
 COMMISSION = "Commission urbanisme métropolitaine"  # the group documents/demo.py shares with
 
 # The static clients of tests/oidc/demo.json.
-CLIENTS = [
+CLIENTS: list[dict[str, Any]] = [
     {"slug": "metropole", "name": "Bordeaux Métropole et ses communes (test)",
      "client_id": "civis-metropole",
      "client_secret": "metropole-secret-0123456789abcdef0123456789",
@@ -34,10 +36,10 @@ CLIENTS = [
 class Command(BaseCommand):
     help = "Enregistre le fournisseur OIDC de test (tests/oidc/demo.json) pour la démonstration."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--issuer", default="http://127.0.0.1:9000")
 
-    def handle(self, *args, issuer: str, **options) -> None:
+    def handle(self, *args: Any, issuer: str, **options: Any) -> None:
         for entry in CLIENTS:
             values = dict(entry)
             lookup = values.pop("authority", None)

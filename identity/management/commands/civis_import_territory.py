@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -22,7 +23,7 @@ class Command(BaseCommand):
         scope.add_argument("--region", help="Code INSEE d'une région (ex. 75).")
         scope.add_argument("--epci", help="SIREN d'un EPCI (ex. 243300316).")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         started = time.perf_counter()
         try:
             data = select_scope(load_territory(options["path"]),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from identity.territory import TerritoryFileError, load_territory, select_scope, write_territory
@@ -18,7 +20,7 @@ class Command(BaseCommand):
         scope.add_argument("--region")
         scope.add_argument("--epci")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         try:
             data = select_scope(load_territory(options["source"]),
                                 region=options["region"], epci=options["epci"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 
 from search.services import index_check
@@ -13,7 +15,7 @@ class Command(BaseCommand):
     help = ("Vérifie les index de recherche : documents manquants, périmés ou en trop. "
             "Code de sortie 1 s'il y a des différences.")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         differences = 0
         for report in index_check():
             differences += report.differences

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from django.core.management.base import BaseCommand
 
@@ -12,7 +13,7 @@ from search.services import reindex
 class Command(BaseCommand):
     help = "Reconstruit les index de recherche à partir des documents (idempotent)."
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         started = time.perf_counter()
         counts = reindex()
         elapsed = time.perf_counter() - started

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -37,7 +38,7 @@ DEMO_ACCOUNTS = [
 class Command(BaseCommand):
     help = "Charge le territoire de démonstration, ses pages et les comptes de démonstration."
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         data = load_territory(DEMO_TERRITORY)
         report = territory_import(data=data)
         self.stdout.write(report.summary())
@@ -70,9 +71,9 @@ class Command(BaseCommand):
         self.stdout.write("Comptes de démonstration (mot de passe pour tous : "
                           f"{DEMO_PASSWORD}) :")
         for username, first, last, _kind, roles in DEMO_ACCOUNTS:
-            role = ", ".join(f"{r.label} ({Authority.objects.get(**lookup).name})"
-                             for lookup, r in roles) or "Citoyen"
-            self.stdout.write(f"  {username:<18} {first} {last} — {role}")
+            role_names = ", ".join(f"{r.label} ({Authority.objects.get(**lookup).name})"
+                                   for lookup, r in roles) or "Citoyen"
+            self.stdout.write(f"  {username:<18} {first} {last} — {role_names}")
 
     def _documents(self) -> None:
         by_code = {a.insee_code or a.siren: a for a in Authority.objects.filter(
