@@ -2,7 +2,10 @@
 to an authority (settings.CIVIS_LDAP_DIRECTORIES; docs/federated-identity.md shows the keys).
 
 The directory decides at every attempt: an account it no longer has, or marks disabled,
-cannot sign in and loses its roles at once, even when the password given is right.
+cannot sign in and loses its roles at once, even when the password given is right. Passwords
+never cross the network in clear (ldaps://, or ldap:// with StartTLS; plain ldap:// only to a
+loopback test directory with CIVIS_LDAP_ALLOW_INSECURE), and a person is known by the
+directory's stable identifier (entryUUID, objectGUID) or not at all.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from ldap.filter import escape_filter_chars
 
 from identity import services
 from identity.models import Authority, Membership, User
+from identity.netpolicy import ldap_refusal
 
 logger = logging.getLogger(__name__)
 GROUP_TYPES = {"groupOfNames": GroupOfNamesType, "activeDirectory": NestedActiveDirectoryGroupType,
@@ -34,6 +38,14 @@ GROUP_TYPES = {"groupOfNames": GroupOfNamesType, "activeDirectory": NestedActive
 
 def directories() -> list[dict[str, Any]]:
     return list(getattr(settings, "CIVIS_LDAP_DIRECTORIES", []) or [])
+
+
+def transport_refusal(directory: dict[str, Any]) -> str | None:
+    """Why the portal must not send passwords to this directory (None: it may)."""
+    return ldap_refusal(str(directory.get("uri", "")),
+                        start_tls=bool(directory.get("start_tls", False)),
+                        allow_insecure=bool(getattr(settings, "CIVIS_LDAP_ALLOW_INSECURE",
+                                                    False)))
 
 
 def directory_authority(directory: dict[str, Any]) -> Authority:
@@ -110,9 +122,17 @@ class DirectoryBackend(LDAPBackend):
 
     def get_or_build_user(self, username: str, ldap_user: Any) -> tuple[User, bool]:
         attrs = ldap_user.attrs
-        subject = (attrs.get(self.subject_attribute) or [ldap_user.dn.lower()])[0]
+        # The stable identifier, never the DN: a DN changes with a rename or a move, and a
+        # new person could be given the DN of someone gone.
+        values = attrs.get(self.subject_attribute) or []
+        subject = values[0] if values else None
         if isinstance(subject, bytes):  # Active Directory's objectGUID is binary
             subject = subject.hex()
+        if not subject:
+            logger.error("LDAP %s: sign-in of %s refused: the entry %s has no %s (the stable "
+                         "identifier set by subject_attribute)", self.directory["name"],
+                         username, ldap_user.dn, self.subject_attribute)
+            raise ldap_user.AuthenticationFailed(f"no {self.subject_attribute}")
         authority = directory_authority(self.directory)
         mapping = {dn.lower(): role for dn, role in self.directory.get("group_roles", {}).items()}
         roles = {mapping[dn.lower()] for dn in ldap_user.group_dns if dn.lower() in mapping}
@@ -122,8 +142,10 @@ class DirectoryBackend(LDAPBackend):
             values = attrs.get(name) or [""]
             return str(values[0])
 
+        # A directory is its own issuer: its name, set in the settings, not in the admin.
         result = services.federated_sign_in(
-            source=self.source, subject=str(subject), kind=User.Kind.AGENT, login=username,
+            source=self.source, issuer=self.source, subject=str(subject),
+            kind=User.Kind.AGENT, login=username,
             email=first("mail"), first_name=first("givenName"), last_name=first("sn"),
             roles={(authority, role) for role in roles},
         )
@@ -140,6 +162,10 @@ class LDAPDirectoriesBackend(BaseBackend):
         if not username or not password:
             return None
         for directory in directories():
+            refusal = transport_refusal(directory)
+            if refusal:
+                logger.error("LDAP directory %s refused: it %s", directory.get("name"), refusal)
+                continue
             user = DirectoryBackend(directory).authenticate(request, username=username,
                                                             password=password)
             if user is not None:

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
 
 from django.contrib.auth.models import AbstractUser
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.crypto import EncryptedTextField
+
 # Commune -> EPCI -> région is the deepest chain; depth is bounded so subtree and ancestor
 # lookups are a fixed number of joins instead of a recursive query.
 MAX_DEPTH = 4
+# Every call to an OIDC provider waits at most this long (a visitor's request is waiting).
+OIDC_MAX_TIMEOUT_SECONDS = 10
 
 
 class User(AbstractUser):
@@ -166,7 +172,8 @@ class OIDCProvider(models.Model):
     enabled = models.BooleanField(_("actif"), default=True)
     issuer = models.URLField(_("émetteur (issuer)"))
     client_id = models.CharField(_("client id"), max_length=200)
-    client_secret = models.CharField(_("secret du client"), max_length=400)
+    # Encrypted at rest (CIVIS_FIELD_ENCRYPTION_KEY); the admin never shows it back.
+    client_secret = EncryptedTextField(_("secret du client"))
     scopes = models.CharField(_("scopes"), max_length=300, default="openid email profile")
     authority = models.ForeignKey(
         Authority, verbose_name=_("collectivité"), null=True, blank=True,
@@ -189,7 +196,10 @@ class OIDCProvider(models.Model):
         _("algorithmes de signature"), max_length=40, default="RS256,ES256",
         help_text=_("RS256 et/ou ES256 : les signatures symétriques et « none » sont "
                     "toujours refusées."))
-    timeout = models.PositiveSmallIntegerField(_("délai d'attente (s)"), default=5)
+    timeout = models.PositiveSmallIntegerField(
+        _("délai d'attente (s)"), default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(OIDC_MAX_TIMEOUT_SECONDS)],
+        help_text=_("Pour chaque appel au fournisseur, 10 secondes au plus."))
     # Left empty, each endpoint comes from the issuer's discovery document.
     authorization_endpoint = models.URLField(blank=True, default="")
     token_endpoint = models.URLField(blank=True, default="")
@@ -209,19 +219,29 @@ class OIDCProvider(models.Model):
     def source(self) -> str:
         return f"oidc:{self.slug}"
 
+    def cache_key(self, what: str) -> str:
+        """This provider's entry ``what`` (discovery, jwks…) in the shared cache. It names
+        the issuer and the keys' URL as they are now, so a change never reads an old entry."""
+        digest = hashlib.sha256(f"{self.issuer} {self.jwks_uri}".encode()).hexdigest()[:32]
+        return f"civis-oidc-{what}:{self.pk}:{digest}"
+
     def domains(self) -> list[str]:
         return [d.strip().lower().lstrip("@") for d in self.email_domains.split(",")
                 if d.strip()]
 
 
 class ExternalIdentity(models.Model):
-    """Who a person is at a provider: (provider, subject) and never the e-mail address.
+    """Who a person is at an issuer: (issuer, subject) and never the e-mail address.
 
-    Two providers asserting the same address give two accounts; a citizen provider and an agent
-    provider never share an account.
+    The issuer is the one whose signature was checked (an OIDC ID token's ``iss``; for an LDAP
+    directory, ``ldap:<name>``), so whoever changes a provider's issuer cannot reach the
+    accounts linked to the previous one. Two providers asserting the same address give two
+    accounts; a citizen provider and an agent provider never share an account.
     """
 
+    # The provider row (``oidc:<slug>``, ``ldap:<name>``) the identity came through.
     provider = models.CharField(_("fournisseur"), max_length=80)
+    issuer = models.CharField(_("émetteur"), max_length=255)
     subject = models.CharField(_("sujet"), max_length=255)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="identities")
     login = models.CharField(_("identifiant saisi"), max_length=255, blank=True, default="")
@@ -231,12 +251,12 @@ class ExternalIdentity(models.Model):
     class Meta:
         verbose_name = _("identité fédérée")
         verbose_name_plural = _("identités fédérées")
-        constraints = [models.UniqueConstraint(fields=["provider", "subject"],
-                                               name="identity_unique_provider_subject")]
+        constraints = [models.UniqueConstraint(fields=["issuer", "subject"],
+                                               name="identity_unique_issuer_subject")]
         indexes = [models.Index(fields=["provider", "login"])]
 
     def __str__(self) -> str:
-        return f"{self.provider} / {self.subject}"
+        return f"{self.issuer} / {self.subject}"
 
 
 class FederatedSession(models.Model):

@@ -3,13 +3,18 @@
 mozilla-django-oidc reads one provider from settings; here every provider is a row
 (identity.OIDCProvider) and ``get_settings`` answers from the row chosen for the request.
 What the library leaves loose is tightened: asymmetric signatures only, issuer, audience,
-expiry and nonce always checked, PKCE S256 always on, a timeout on every call, and accounts
-keyed by (provider, subject), never by e-mail.
+expiry and nonce always checked, PKCE S256 always on, accounts keyed by the verified
+(issuer, subject), never by e-mail. Every call to a provider goes through ``provider_request``:
+the network policy checked at each connection (identity.netpolicy: https on the public Internet
+only), no redirect, no proxy, a timeout of 10 s at most, a bounded answer. Discovery documents
+and signing keys live in the shared cache, and the keys are fetched again at most once a minute.
 """
 
 from __future__ import annotations
 
 import logging
+import socket
+import time
 from typing import Any
 
 import jwt
@@ -20,9 +25,20 @@ from django.core.exceptions import SuspiciousOperation
 from django.utils.crypto import constant_time_compare
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.utils import import_from_settings
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+from urllib3.util import connection as urllib3_connection
 
-from identity import services
-from identity.models import Authority, Membership, OIDCProvider, User
+from identity import netpolicy, services
+from identity.models import (
+    OIDC_MAX_TIMEOUT_SECONDS,
+    Authority,
+    Membership,
+    OIDCProvider,
+    User,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +47,15 @@ logger = logging.getLogger(__name__)
 ASYMMETRIC_ALGORITHMS = ("RS256", "ES256")
 CLOCK_LEEWAY_SECONDS = 30
 DISCOVERY_CACHE_SECONDS = 3600
+# After a failed discovery, visitors' sign-ins fail fast for this long instead of each making
+# the portal call the provider again.
+DISCOVERY_RETRY_SECONDS = 30
+JWKS_CACHE_SECONDS = 3600
+# At most one fetch of a provider's keys in this window, across all processes (a token with an
+# unknown key id asks for a fresh copy; a flood of them gets the cached one).
+JWKS_MIN_REFRESH_SECONDS = 60
+MAX_RESPONSE_BYTES = 1024 * 1024
+MAX_ADDRESSES_TRIED = 3
 BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 
 
@@ -43,29 +68,146 @@ def allowed_algorithms(provider: OIDCProvider) -> list[str]:
     return [a for a in wanted if a in ASYMMETRIC_ALGORITHMS]
 
 
+def provider_timeout(provider: OIDCProvider) -> int:
+    """The row's timeout, held to 1 to 10 s whatever the database says."""
+    return max(1, min(int(provider.timeout or 5), OIDC_MAX_TIMEOUT_SECONDS))
+
+
+# --- Outgoing calls: the network policy at every connection --------------------------------
+
+def _destination_refusal(address: netpolicy.Address,
+                         plain_http: bool) -> netpolicy.Refusal | None:
+    allow_http_loopback = settings.CIVIS_OIDC_ALLOW_HTTP_LOOPBACK
+    refusal = netpolicy.address_refusal(
+        address, allow_loopback=allow_http_loopback,
+        allow_private=settings.CIVIS_OIDC_ALLOW_PRIVATE_NETWORKS)
+    if refusal is None and plain_http and not (
+            allow_http_loopback and netpolicy.address_kind(address) == "loopback"):
+        refusal = netpolicy.Refusal("plain http", str(address))
+    return refusal
+
+
+def _guarded_connect(conn: HTTPConnection) -> socket.socket:
+    """Resolve the host once, check every address, connect to a checked one: a DNS answer
+    cannot change between the check and the connection (rebinding), and a redirect or a URL
+    from a discovery document is held to the same rules as the issuer."""
+    try:
+        addresses = netpolicy.resolve(conn._dns_host, conn.port)
+    except socket.gaierror as exc:
+        raise NameResolutionError(conn.host, conn, exc) from exc
+    plain_http = not isinstance(conn, HTTPSConnection)
+    for address in addresses:
+        refusal = _destination_refusal(address, plain_http)
+        if refusal is not None:
+            raise NewConnectionError(conn, f"destination refused: {refusal}")
+    error: Exception = NewConnectionError(conn, "no address")
+    for address in addresses[:MAX_ADDRESSES_TRIED]:
+        try:
+            return urllib3_connection.create_connection(
+                (str(address), conn.port or 443), conn.timeout,
+                source_address=conn.source_address, socket_options=conn.socket_options)
+        except TimeoutError as exc:
+            error = ConnectTimeoutError(
+                conn, f"Connection to {conn.host} timed out. (connect timeout={conn.timeout})")
+            error.__cause__ = exc
+        except OSError as exc:
+            error = NewConnectionError(conn, f"Failed to establish a new connection: {exc}")
+    raise error
+
+
+class _GuardedHTTPConnection(HTTPConnection):
+    def _new_conn(self) -> socket.socket:
+        return _guarded_connect(self)
+
+
+class _GuardedHTTPSConnection(HTTPSConnection):
+    def _new_conn(self) -> socket.socket:
+        return _guarded_connect(self)
+
+
+class _GuardedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _GuardedHTTPConnection
+
+
+class _GuardedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _GuardedHTTPSConnection
+
+
+class _GuardedAdapter(HTTPAdapter):
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _GuardedHTTPPool,
+                                                   "https": _GuardedHTTPSPool}
+
+    def proxy_manager_for(self, *args: Any, **kwargs: Any) -> Any:
+        raise requests.exceptions.InvalidURL("calls to identity providers use no proxy")
+
+
+def provider_request(provider: OIDCProvider, method: str, url: str,
+                     **kwargs: Any) -> requests.Response:
+    """One call to ``provider``: checked destination, no redirect, no proxy or .netrc, the
+    provider's timeout (≤ 10 s) for connecting and for the whole answer, at most 1 MiB."""
+    refusal = netpolicy.url_refusal(url, allow_http_loopback=True, allow_private=True,
+                                    check_addresses=False)
+    if refusal is not None:
+        raise ProviderError(f"{provider.slug}: destination refused: {url} ({refusal})")
+    timeout = provider_timeout(provider)
+    deadline = time.monotonic() + timeout
+    with requests.Session() as session:
+        session.trust_env = False
+        adapter = _GuardedAdapter(max_retries=0)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        response = session.request(method, url, timeout=(timeout, timeout), stream=True,
+                                   allow_redirects=False, verify=settings.CIVIS_OIDC_VERIFY_TLS,
+                                   **kwargs)
+        try:
+            body = bytearray()
+            for chunk in response.iter_content(64 * 1024):
+                body += chunk
+                if len(body) > MAX_RESPONSE_BYTES:
+                    raise ProviderError(f"{provider.slug}: answer larger than 1 MiB")
+                if time.monotonic() > deadline:
+                    raise ProviderError(f"{provider.slug}: answer slower than {timeout} s")
+        finally:
+            response.close()
+    response._content = bytes(body)  # read once, bounded; .json() and .text use it
+    return response
+
+
+# --- Discovery and signing keys, in the shared cache ----------------------------------------
+
 def discover(provider: OIDCProvider) -> dict[str, Any]:
     """The issuer's discovery document (cached), checked to name the configured issuer."""
-    key = f"civis-oidc-discovery:{provider.pk}:{provider.issuer}"
-    document = cache.get(key)
-    if document is None:
-        url = provider.issuer.rstrip("/") + "/.well-known/openid-configuration"
-        try:
-            response = requests.get(url, timeout=provider.timeout,
-                                    verify=settings.CIVIS_OIDC_VERIFY_TLS)
-            response.raise_for_status()
-            document = response.json()
-        except (requests.RequestException, ValueError) as exc:
-            raise ProviderError(f"discovery failed for {provider.slug}: {exc}") from exc
+    key = provider.cache_key("discovery")
+    document: dict[str, Any] | None = cache.get(key)
+    if document is not None:
+        return document
+    failed = provider.cache_key("discovery-failed")
+    if cache.get(failed):
+        raise ProviderError(f"discovery failed for {provider.slug} less than "
+                            f"{DISCOVERY_RETRY_SECONDS} s ago")
+    url = provider.issuer.rstrip("/") + "/.well-known/openid-configuration"
+    try:
+        response = provider_request(provider, "GET", url)
+        response.raise_for_status()
+        document = response.json()
+        if not isinstance(document, dict):
+            raise ValueError("not a JSON object")
         if document.get("issuer") != provider.issuer:
-            raise ProviderError(f"{provider.slug}: discovery names another issuer")
-        cache.set(key, document, DISCOVERY_CACHE_SECONDS)
+            raise ValueError("discovery names another issuer")
+    except (requests.RequestException, ValueError, ProviderError) as exc:
+        cache.set(failed, 1, DISCOVERY_RETRY_SECONDS)
+        raise ProviderError(f"discovery failed for {provider.slug}: {exc}") from exc
+    cache.set(key, document, DISCOVERY_CACHE_SECONDS)
     return document
 
 
 def endpoint(provider: OIDCProvider, name: str) -> str:
     """An endpoint of the provider: its explicit value on the row, else discovery's."""
     explicit = getattr(provider, name)
-    return explicit or discover(provider).get(name, "")
+    value = explicit or discover(provider).get(name, "")
+    return value if isinstance(value, str) else ""
 
 
 def provider_settings(provider: OIDCProvider) -> dict[str, Any]:
@@ -82,7 +224,7 @@ def provider_settings(provider: OIDCProvider) -> dict[str, Any]:
         "OIDC_USE_NONCE": True,
         "OIDC_USE_PKCE": True,
         "OIDC_PKCE_CODE_CHALLENGE_METHOD": "S256",
-        "OIDC_TIMEOUT": provider.timeout,
+        "OIDC_TIMEOUT": provider_timeout(provider),
         "OIDC_VERIFY_SSL": settings.CIVIS_OIDC_VERIFY_TLS,
         "OIDC_STORE_ID_TOKEN": True,
         "OIDC_ALLOW_UNSECURED_JWT": False,
@@ -108,24 +250,54 @@ class ProviderSettingsMixin:
         return import_from_settings(attr, *args)
 
 
-def fetch_signing_key(provider: OIDCProvider, token: str, alg: str) -> jwt.PyJWK:
-    """The provider's published key for this token's kid and algorithm."""
-    header = jwt.get_unverified_header(token)
+def signing_keys(provider: OIDCProvider, *, refresh: bool = False) -> list[dict[str, Any]]:
+    """The provider's published keys, from the shared cache; fetched when absent, or when
+    ``refresh`` (a token names a key we do not have) and the last fetch is over a minute old."""
+    key = provider.cache_key("jwks")
+    keys: list[dict[str, Any]] | None = cache.get(key)
+    if keys is not None and not refresh:
+        return keys
+    # cache.add is atomic in every backend: one process in the window gets to fetch.
+    if not cache.add(provider.cache_key("jwks-fetched"), 1, JWKS_MIN_REFRESH_SECONDS):
+        if keys is None:
+            raise ProviderError(f"{provider.slug}: JWKS unavailable (fetched less than "
+                                f"{JWKS_MIN_REFRESH_SECONDS} s ago)")
+        return keys
     try:
-        response = requests.get(endpoint(provider, "jwks_uri"), timeout=provider.timeout,
-                                verify=settings.CIVIS_OIDC_VERIFY_TLS)
+        response = provider_request(provider, "GET", endpoint(provider, "jwks_uri"))
         response.raise_for_status()
-        keys = response.json().get("keys", [])
-    except (requests.RequestException, ValueError) as exc:
+        document = response.json()
+        fresh = document.get("keys") if isinstance(document, dict) else None
+        if not isinstance(fresh, list):
+            raise ValueError("no key list")
+    except (requests.RequestException, ValueError, ProviderError) as exc:
+        if keys is not None:
+            return keys
         raise ProviderError(f"{provider.slug}: JWKS unavailable: {exc}") from exc
+    fresh = [k for k in fresh if isinstance(k, dict)]
+    cache.set(key, fresh, JWKS_CACHE_SECONDS)
+    return fresh
+
+
+def _matching_key(keys: list[dict[str, Any]], kid: Any, alg: str) -> jwt.PyJWK | None:
     for key in keys:
-        if header.get("kid") and key.get("kid") != header["kid"]:
+        if kid and key.get("kid") != kid:
             continue
         if key.get("use", "sig") != "sig" or key.get("alg", alg) != alg:
             continue
         if key.get("kty") != ("RSA" if alg.startswith("RS") else "EC"):
             continue
         return jwt.PyJWK(key, algorithm=alg)
+    return None
+
+
+def fetch_signing_key(provider: OIDCProvider, token: str, alg: str) -> jwt.PyJWK:
+    """The provider's published key for this token's kid and algorithm."""
+    kid = jwt.get_unverified_header(token).get("kid")
+    for refresh in (False, True):
+        found = _matching_key(signing_keys(provider, refresh=refresh), kid, alg)
+        if found is not None:
+            return found
     raise SuspiciousOperation("no published key matches the token")
 
 
@@ -220,6 +392,24 @@ class OIDCBackend(ProviderSettingsMixin, OIDCAuthenticationBackend):
     def retrieve_matching_jwk(self, token: str) -> jwt.PyJWK:
         return fetch_signing_key(self.provider, token, jwt.get_unverified_header(token)["alg"])
 
+    def get_token(self, payload: dict[str, Any]) -> dict[str, Any]:
+        # The library's, through the guarded client (the endpoint may come from discovery).
+        response = provider_request(self.provider, "POST", self.OIDC_OP_TOKEN_ENDPOINT,
+                                    data=payload)
+        self.raise_token_response_error(response)
+        answer: dict[str, Any] = response.json()
+        return answer
+
+    def get_userinfo(self, access_token: str, id_token: str,
+                     payload: dict[str, Any]) -> dict[str, Any]:
+        response = provider_request(self.provider, "GET", self.OIDC_OP_USER_ENDPOINT,
+                                    headers={"Authorization": f"Bearer {access_token}"})
+        response.raise_for_status()
+        if response.headers.get("content-type", "").lower().startswith("application/jwt"):
+            return self.verify_token(response.text)
+        userinfo: dict[str, Any] = response.json()
+        return userinfo
+
     def get_or_create_user(self, access_token: str, id_token: str,
                            payload: dict[str, Any]) -> User | None:
         claims = dict(payload)
@@ -231,8 +421,11 @@ class OIDCBackend(ProviderSettingsMixin, OIDCAuthenticationBackend):
         provider = self.provider
         roles = roles_from_claims(provider, claims) if provider.kind == User.Kind.AGENT \
             else None
+        # The identity is the verified issuer's (verify_jwt checked iss against the row):
+        # repointing the row elsewhere reaches none of the accounts linked before.
         result = services.federated_sign_in(
-            source=provider.source, subject=str(payload["sub"]), kind=provider.kind,
+            source=provider.source, issuer=str(payload["iss"]), subject=str(payload["sub"]),
+            kind=provider.kind,
             login=str(claims.get("preferred_username") or claims.get("email") or ""),
             email=str(claims.get("email") or "") if claims.get("email_verified", True) else "",
             first_name=str(claims.get("given_name") or ""),

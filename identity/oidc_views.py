@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import time
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
 
@@ -24,6 +26,7 @@ from identity import services
 from identity.models import OIDCProvider, User
 from identity.oidc import (
     BACKCHANNEL_EVENT,
+    CLOCK_LEEWAY_SECONDS,
     ProviderError,
     ProviderSettingsMixin,
     endpoint,
@@ -34,6 +37,8 @@ logger = logging.getLogger(__name__)
 # state -> provider slug, so the single callback URL knows which provider answered.
 STATE_PROVIDERS = "civis_oidc_state_providers"
 SESSION_PROVIDER = "civis_oidc_provider"
+# A logout token is for now: one issued longer ago than this is refused.
+BACKCHANNEL_MAX_AGE_SECONDS = 300
 
 
 def _failed(request: HttpRequest) -> HttpResponseRedirect:
@@ -132,6 +137,44 @@ def provider_logout_url(request: HttpRequest) -> str | None:
     return f"{end_session}?{urlencode(params)}"
 
 
+def _replay_key(issuer: str, jti: str) -> str:
+    digest = hashlib.sha256(f"{issuer} {jti}".encode()).hexdigest()[:40]
+    return f"civis-oidc-jti:{digest}"
+
+
+def check_logout_token(provider: OIDCProvider, token: str) -> dict[str, Any]:
+    """The claims of a valid logout token, seen for the first time (OpenID Connect
+    Back-Channel Logout 1.0 §2.6), else SuspiciousOperation.
+
+    Signed by the provider (asymmetric keys only), for this client; ``iat``, ``exp`` and
+    ``jti`` required; issued less than 5 minutes ago (and not in the future beyond the clock
+    leeway); each ``jti`` accepted once, remembered in the shared cache (every process sees
+    it) until the token could no longer be accepted anyway.
+    """
+    claims = verify_jwt(provider, token, require=["iss", "aud", "iat", "exp", "jti"])
+    events = claims.get("events") or {}
+    if not isinstance(events, dict) or BACKCHANNEL_EVENT not in events:
+        raise SuspiciousOperation("not a logout token")
+    if "nonce" in claims:
+        raise SuspiciousOperation("a logout token carries no nonce")
+    if not (claims.get("sub") or claims.get("sid")):
+        raise SuspiciousOperation("a logout token names a subject or a session")
+    now = time.time()
+    issued = float(claims["iat"])
+    if now - issued > BACKCHANNEL_MAX_AGE_SECONDS:
+        raise SuspiciousOperation(f"logout token too old (issued {int(now - issued)} s ago)")
+    if issued - now > CLOCK_LEEWAY_SECONDS:
+        raise SuspiciousOperation("logout token not yet valid (iat in the future)")
+    jti = str(claims["jti"])
+    if not jti:
+        raise SuspiciousOperation("logout token with an empty jti")
+    usable_until = min(float(claims["exp"]), issued + BACKCHANNEL_MAX_AGE_SECONDS)
+    remember = max(1, int(usable_until - now) + CLOCK_LEEWAY_SECONDS + 1)
+    if not cache.add(_replay_key(provider.issuer, jti), 1, remember):
+        raise SuspiciousOperation("logout token replayed")
+    return claims
+
+
 @csrf_exempt  # a server-to-server POST from the provider, authenticated by its signed token
 def backchannel_logout(request: HttpRequest, slug: str) -> HttpResponse:
     """OpenID Connect Back-Channel Logout 1.0: end the sessions the logout token names."""
@@ -140,22 +183,12 @@ def backchannel_logout(request: HttpRequest, slug: str) -> HttpResponse:
     provider = get_object_or_404(OIDCProvider, slug=slug, enabled=True)
     token = request.POST.get("logout_token", "")
     try:
-        claims = verify_jwt(provider, token, require=["iat", "iss", "aud"])
-        events = claims.get("events") or {}
-        if not isinstance(events, dict) or BACKCHANNEL_EVENT not in events:
-            raise SuspiciousOperation("not a logout token")
-        if "nonce" in claims:
-            raise SuspiciousOperation("a logout token carries no nonce")
-        if not (claims.get("sub") or claims.get("sid")):
-            raise SuspiciousOperation("a logout token names a subject or a session")
-        jti = str(claims.get("jti") or "")
-        # A replayed logout token is refused: each jti is accepted once.
-        if jti and not cache.add(f"civis-oidc-jti:{provider.pk}:{jti}", 1, 600):
-            raise SuspiciousOperation("logout token replayed")
-    except (SuspiciousOperation, ProviderError, jwt.PyJWTError) as exc:
+        claims = check_logout_token(provider, token)
+    except (SuspiciousOperation, ProviderError, jwt.PyJWTError, TypeError, ValueError) as exc:
         logger.warning("back-channel logout from %s refused: %s", slug, exc)
         return HttpResponseBadRequest("invalid logout token")
-    services.federated_sessions_end(source=provider.source, subject=str(claims.get("sub", "")),
+    services.federated_sessions_end(issuer=str(claims["iss"]),
+                                    subject=str(claims.get("sub", "")),
                                     sid=str(claims.get("sid", "")))
     response = HttpResponse(status=200)
     response["Cache-Control"] = "no-store"

@@ -16,3 +16,13 @@ os.environ.setdefault("CIVIS_TASKS_IMMEDIATE", "1")
 os.environ.setdefault("CIVIS_VAR_DIR", tempfile.mkdtemp(prefix="civis-tests-"))
 # WhiteNoise warns at every request when STATIC_ROOT does not exist yet.
 os.makedirs(os.path.join(os.environ["CIVIS_VAR_DIR"], "static"), exist_ok=True)
+# The suite makes thousands of API calls from 127.0.0.1: the API's throttles must never trip
+# by accident (nor add cache queries to the query-count tests); tests/api/test_throttling.py
+# sets rates where it tests them.
+os.environ.setdefault("CIVIS_API_RATE_ANON", "off")
+os.environ.setdefault("CIVIS_API_RATE_USER", "off")
+# Secrets at rest: a fixed test key (the suite runs with debug off, where one is required).
+os.environ.setdefault("CIVIS_FIELD_ENCRYPTION_KEY", "Gk2gNIXAH-Jg60ml8uYMpH2XtUiCPuq1bzBRgpuMf3c=")
+# The test OIDC provider and the test slapd listen on loopback, over plain http and ldap.
+os.environ.setdefault("CIVIS_OIDC_ALLOW_HTTP_LOOPBACK", "1")
+os.environ.setdefault("CIVIS_LDAP_ALLOW_INSECURE", "1")

@@ -1,8 +1,16 @@
 """The OIDC provider registry in the Wagtail admin: superusers, and territory administrators
-for their territory's providers. Saving goes through services.oidc_provider_save."""
+for the providers of the authorities strictly below theirs. Saving goes through
+services.oidc_provider_save; the client secret is write-only."""
 
 from __future__ import annotations
 
+from functools import wraps
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import URLPattern
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.views import generic
@@ -11,28 +19,36 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from core.admin import ScopedPermissionPolicy, ServiceFormMixin
 from core.http import client_ip
 from identity import services
-from identity.models import Membership, OIDCProvider
-from identity.selectors import authorities_managed_by
+from identity.models import OIDCProvider
+from identity.selectors import authorities_with_providers_managed_by
 
 
-def _is_territory_admin(user) -> bool:
-    return bool(user.is_authenticated and (user.is_superuser or Membership.objects.active()
-                .filter(user=user, role=Membership.Role.TERRITORY_ADMIN).exists()))
+def _manages_providers(user) -> bool:
+    return bool(user.is_authenticated and (
+        user.is_superuser or authorities_with_providers_managed_by(user).exists()))
 
 
 class ProviderPermissionPolicy(ScopedPermissionPolicy):
     def may_use(self, user) -> bool:
-        return _is_territory_admin(user)
+        return _manages_providers(user)
 
     def scoped_instances(self, user, action: str):
-        if not _is_territory_admin(user):
+        if not _manages_providers(user):
             return OIDCProvider.objects.none()
         if user.is_superuser:
             return OIDCProvider.objects.all()
-        return OIDCProvider.objects.filter(authority__in=authorities_managed_by(user))
+        # Strictly below their territory: the provider of their own authority is not theirs.
+        return OIDCProvider.objects.filter(
+            authority__in=authorities_with_providers_managed_by(user))
 
 
 class ProviderForm(WagtailAdminModelForm):
+    # Write-only: the secret is never rendered back (not even masked); left empty on an
+    # edit, the current one is kept.
+    client_secret = forms.CharField(
+        label=_("secret du client"), required=False, strip=True, max_length=1000,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}))
+
     class Meta:
         model = OIDCProvider
         fields = ["name", "slug", "kind", "enabled", "issuer", "client_id", "client_secret",
@@ -42,8 +58,25 @@ class ProviderForm(WagtailAdminModelForm):
 
     def __init__(self, *args, for_user=None, **kwargs) -> None:
         super().__init__(*args, for_user=for_user, **kwargs)
+        self.initial.pop("client_secret", None)
+        self.has_secret = bool(self.instance.pk and self.instance.client_secret)
+        field = self.fields["client_secret"]
+        if self.has_secret:
+            field.help_text = _("Secret actuel : défini. Laissez vide pour le garder, ou "
+                                "saisissez le nouveau.")
+        else:
+            field.help_text = _("Secret actuel : non défini.")
+            field.required = True
         if for_user is not None and not for_user.is_superuser:
-            self.fields["authority"].queryset = authorities_managed_by(for_user)
+            self.fields["authority"].queryset = authorities_with_providers_managed_by(for_user)
+
+    def clean_client_secret(self) -> str:
+        value = self.cleaned_data.get("client_secret") or ""
+        return value or (self.instance.client_secret if self.has_secret else "")
+
+
+def providers_managed_by(user) -> QuerySet:
+    return ProviderPermissionPolicy(OIDCProvider).scoped_instances(user, "change")
 
 
 class _ServiceSave(ServiceFormMixin):
@@ -53,12 +86,32 @@ class _ServiceSave(ServiceFormMixin):
             ip_address=client_ip(self.request))
 
 
+class ProviderIndexView(generic.IndexView):
+    def get_base_queryset(self):
+        return providers_managed_by(self.request.user).select_related("authority")
+
+
 class ProviderCreateView(_ServiceSave, generic.CreateView):
     pass
 
 
 class ProviderEditView(_ServiceSave, generic.EditView):
-    pass
+    def get_base_object_queryset(self):
+        return providers_managed_by(self.request.user)
+
+
+def _managed_only(pattern: URLPattern) -> URLPattern:
+    """``pattern``'s view, answering 404 unless its ``pk`` is a provider the requester
+    manages, before the view runs (history, usage, delete and any view a later Wagtail adds)."""
+    view = pattern.callback
+
+    @wraps(view)
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not providers_managed_by(request.user).filter(pk=kwargs["pk"]).exists():
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return URLPattern(pattern.pattern, guarded, pattern.default_args, pattern.name)
 
 
 class OIDCProviderViewSet(ModelViewSet):
@@ -68,6 +121,7 @@ class OIDCProviderViewSet(ModelViewSet):
     menu_label = _("Fournisseurs d'identité")
     menu_order = 860
     add_to_admin_menu = True
+    index_view_class = ProviderIndexView
     add_view_class = ProviderCreateView
     edit_view_class = ProviderEditView
     list_display = ["name", "kind", "issuer", "authority", "enabled"]
@@ -76,3 +130,7 @@ class OIDCProviderViewSet(ModelViewSet):
 
     def get_form_class(self, for_update: bool = False):
         return ProviderForm
+
+    def get_urlpatterns(self) -> list[URLPattern]:
+        return [_managed_only(p) if "pk" in getattr(p.pattern, "converters", {}) else p
+                for p in super().get_urlpatterns()]

@@ -29,24 +29,31 @@ def _new_username(source: str, login: str) -> str:
 
 
 @transaction.atomic
-def federated_sign_in(*, source: str, subject: str, kind: str, login: str = "",
+def federated_sign_in(*, source: str, issuer: str, subject: str, kind: str, login: str = "",
                       email: str = "", first_name: str = "", last_name: str = "",
                       roles: set[tuple[Authority, str]] | None = None,
                       ) -> tuple[User, ExternalIdentity] | None:
-    """The account behind (``source``, ``subject``), created on first sign-in.
+    """The account behind (``issuer``, ``subject``), created on first sign-in.
 
+    ``issuer`` is the one whose signature was checked (the ID token's ``iss``; an LDAP
+    directory's ``ldap:<name>``), never a name an administrator can point elsewhere: a provider
+    repointed to another server reaches none of the accounts linked before. ``source`` is the
+    provider row it came through (``oidc:<slug>``), which keeps the roles it gives in step.
     Never looks accounts up by e-mail: the same address from another provider, or from a
     citizen provider, is another person as far as the portal knows. ``roles`` (agents) replaces
     what this provider gave before. None when the account has been deactivated locally.
     """
+    if not issuer or not subject:
+        raise ValueError("a federated identity needs an issuer and a subject")
     identity = (ExternalIdentity.objects.select_for_update().select_related("user")
-                .filter(provider=source, subject=subject).first())
+                .filter(issuer=issuer, subject=subject).first())
     if identity is None:
         user = User(username=_new_username(source, login or subject), kind=kind,
                     email=email, first_name=first_name[:150], last_name=last_name[:150])
         user.set_unusable_password()
         user.save()
-        identity = ExternalIdentity.objects.create(provider=source, subject=subject, user=user)
+        identity = ExternalIdentity.objects.create(provider=source, issuer=issuer,
+                                                   subject=subject, user=user)
     user = identity.user
     if not user.is_active or user.kind != kind:
         return None
@@ -100,9 +107,9 @@ def federated_session_forget(*, session_key: str) -> None:
 
 
 @transaction.atomic
-def federated_sessions_end(*, source: str, subject: str = "", sid: str = "") -> int:
-    """Back-channel logout: end the portal sessions a provider says are over."""
-    rows = FederatedSession.objects.filter(identity__provider=source)
+def federated_sessions_end(*, issuer: str, subject: str = "", sid: str = "") -> int:
+    """Back-channel logout: end the portal sessions an issuer says are over."""
+    rows = FederatedSession.objects.filter(identity__issuer=issuer)
     if sid:
         rows = rows.filter(sid=sid)
     if subject:

@@ -30,9 +30,15 @@ def _audit(*, actor: User | None, authority: Authority | None, **detail: Any) ->
 
 
 def _roles_snapshot(user: User, authority: Authority) -> list[dict[str, str | None]]:
-    return [{"role": m.role, "starts_on": m.starts_on.isoformat(),
-             "ends_on": m.ends_on.isoformat() if m.ends_on else None, "source": m.source}
-            for m in user.memberships.filter(authority=authority).order_by("role", "starts_on")]
+    return [
+        {
+            "role": m.role,
+            "starts_on": m.starts_on.isoformat(),
+            "ends_on": m.ends_on.isoformat() if m.ends_on else None,
+            "source": m.source,
+        }
+        for m in user.memberships.filter(authority=authority).order_by("role", "starts_on")
+    ]
 
 
 def _check_delegation(actor: User, user: User, authority: Authority, role: str) -> None:
@@ -52,10 +58,17 @@ def _validate_period(starts_on: datetime.date, ends_on: datetime.date | None) ->
 
 
 @service
-def membership_grant(*, actor: User | None, user: User, authority: Authority, role: str,
-                     starts_on: datetime.date | None = None,
-                     ends_on: datetime.date | None = None, source: str = "",
-                     ip_address: str | None = None) -> Membership:
+def membership_grant(
+    *,
+    actor: User | None,
+    user: User,
+    authority: Authority,
+    role: str,
+    starts_on: datetime.date | None = None,
+    ends_on: datetime.date | None = None,
+    source: str = "",
+    ip_address: str | None = None,
+) -> Membership:
     """Give ``user`` a role in ``authority`` for a period (open-ended without ``ends_on``).
 
     ``actor`` None is the system (the demo, a provider's sign-in sync): no delegation check.
@@ -80,9 +93,14 @@ def membership_grant(*, actor: User | None, user: User, authority: Authority, ro
         membership = existing.filter(starts_on=starts_on).first()
     _validate_period(starts_on, ends_on)
     if membership is None:
-        membership = Membership.objects.create(user=user, authority=authority, role=role,
-                                               starts_on=starts_on, ends_on=ends_on,
-                                               source=source)
+        membership = Membership.objects.create(
+            user=user,
+            authority=authority,
+            role=role,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            source=source,
+        )
     else:
         # An administrator confirming a provider's role takes it over: the next sync keeps it.
         new_source = "" if actor is not None else (source or membership.source)
@@ -95,16 +113,26 @@ def membership_grant(*, actor: User | None, user: User, authority: Authority, ro
     user_access_sync(user=user)
     after = _roles_snapshot(user, authority)
     if after != before and (actor is not None or source):
-        _audit(actor=actor, authority=authority, ip_address=ip_address, change="grant",
-               user=user.pk, username=user.username, role=role, before=before, after=after,
-               **({"source": source} if source else {}))
+        _audit(
+            actor=actor,
+            authority=authority,
+            ip_address=ip_address,
+            change="grant",
+            user=user.pk,
+            username=user.username,
+            role=role,
+            before=before,
+            after=after,
+            **({"source": source} if source else {}),
+        )
     transaction.on_commit(lambda: forget_principals(user))
     return membership
 
 
 @service
-def membership_revoke(*, actor: User | None, membership: Membership, source: str = "",
-                      ip_address: str | None = None) -> None:
+def membership_revoke(
+    *, actor: User | None, membership: Membership, source: str = "", ip_address: str | None = None
+) -> None:
     """End a role today: a role that has not started yet, or started today, is deleted; an
     older one ends yesterday so its history stays.
 
@@ -125,15 +153,23 @@ def membership_revoke(*, actor: User | None, membership: Membership, source: str
     after = _roles_snapshot(user, authority)
     # Audited: every change a person or a provider makes; set-up by code (the demo) is not.
     if after != before and (actor is not None or source):
-        _audit(actor=actor, authority=authority, ip_address=ip_address, change="revoke",
-               user=user.pk, username=user.username, role=membership.role, before=before,
-               after=after, **({"source": source} if source else {}))
+        _audit(
+            actor=actor,
+            authority=authority,
+            ip_address=ip_address,
+            change="revoke",
+            user=user.pk,
+            username=user.username,
+            role=membership.role,
+            before=before,
+            after=after,
+            **({"source": source} if source else {}),
+        )
     transaction.on_commit(lambda: forget_principals(user))
 
 
 @transaction.atomic  # a step of federated sign-in, never on its own
-def federated_roles_sync(*, source: str, user: User,
-                         roles: set[tuple[Authority, str]]) -> None:
+def federated_roles_sync(*, source: str, user: User, roles: set[tuple[Authority, str]]) -> None:
     """Make the roles that ``source`` (a provider) gave ``user`` exactly ``roles``.
 
     Runs at every sign-in through that provider (the system acts, the audit says which
@@ -145,9 +181,9 @@ def federated_roles_sync(*, source: str, user: User,
             membership_revoke.step(actor=None, membership=membership, source=source)
     for authority, role in roles:
         if not user.memberships.active().filter(authority=authority, role=role).exists():
-            membership_grant.step(actor=None, user=user, authority=authority, role=role,
-                             source=source)
-
+            membership_grant.step(
+                actor=None, user=user, authority=authority, role=role, source=source
+            )
 
 
 ROLE_GROUPS = {
@@ -162,8 +198,9 @@ def role_group(role: str) -> Group:
     """The Django group that carries a role's admin permissions (created on first use)."""
     group, created = Group.objects.get_or_create(name=ROLE_GROUPS[Membership.Role(role)])
     if created:
-        group.permissions.add(Permission.objects.get(
-            content_type__app_label="wagtailadmin", codename="access_admin"))
+        group.permissions.add(
+            Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin")
+        )
     return group
 
 

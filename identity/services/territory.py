@@ -75,8 +75,9 @@ class _Upserter:
         self.report.updated[kind] = len(to_update)
         self.report.unchanged[kind] = unchanged
         # (An EPCI without SIREN has no official code to be found by.)
-        return {code: a.pk for (k, code), a in self.existing.items()
-                if k == kind and code is not None}
+        return {
+            code: a.pk for (k, code), a in self.existing.items() if k == kind and code is not None
+        }
 
 
 def _population(entry: dict[str, Any], *names: str) -> int | None:
@@ -99,41 +100,72 @@ def territory_import(*, data: TerritoryData) -> ImportReport:
     upsert = _Upserter(report)
 
     def region_row(entry: dict[str, Any]) -> dict[str, Any]:
-        return {"name": entry["nom"], "insee_code": entry["code"], "siren": None,
-                "epci_type": "", "population": None, "parent_id": None}
+        return {
+            "name": entry["nom"],
+            "insee_code": entry["code"],
+            "siren": None,
+            "epci_type": "",
+            "population": None,
+            "parent_id": None,
+        }
 
     # regions.json also lists the overseas collectivities (three-digit codes: 975, 987...);
     # they are not régions, and each is its own single "département" too.
     overseas = {r["code"] for r in data.regions if len(r["code"]) == 3}
     region_ids = upsert.apply(
-        Kind.REGION, [region_row(r) for r in data.regions if r["code"] not in overseas])
+        Kind.REGION, [region_row(r) for r in data.regions if r["code"] not in overseas]
+    )
     region_ids |= upsert.apply(
-        Kind.OTHER, [region_row(r) for r in data.regions if r["code"] in overseas])
-    upsert.apply(Kind.DEPARTEMENT, [
-        {"name": d["nom"], "insee_code": d["code"], "siren": None, "epci_type": "",
-         "population": None, "parent_id": region_ids.get(d["region"])}
-        for d in data.departements if d["code"] not in overseas
-    ])
+        Kind.OTHER, [region_row(r) for r in data.regions if r["code"] in overseas]
+    )
+    upsert.apply(
+        Kind.DEPARTEMENT,
+        [
+            {
+                "name": d["nom"],
+                "insee_code": d["code"],
+                "siren": None,
+                "epci_type": "",
+                "population": None,
+                "parent_id": region_ids.get(d["region"]),
+            }
+            for d in data.departements
+            if d["code"] not in overseas
+        ],
+    )
     epci_rows = []
     commune_epci: dict[str, str] = {}
     for entry in data.epcis:
         seat_region = data.seat_regions.get(entry["code"])
-        epci_rows.append({
-            "name": entry["nom"], "insee_code": "", "siren": entry["code"],
-            "epci_type": str(entry.get("type", ""))[:8],
-            "population": _population(entry, "populationTotale", "populationMunicipale"),
-            "parent_id": region_ids.get(seat_region) if seat_region else None,
-        })
+        epci_rows.append(
+            {
+                "name": entry["nom"],
+                "insee_code": "",
+                "siren": entry["code"],
+                "epci_type": str(entry.get("type", ""))[:8],
+                "population": _population(entry, "populationTotale", "populationMunicipale"),
+                "parent_id": region_ids.get(seat_region) if seat_region else None,
+            }
+        )
         for member in entry["membres"]:
             commune_epci[member["code"]] = entry["code"]
     epci_ids = upsert.apply(Kind.EPCI, epci_rows)
-    upsert.apply(Kind.COMMUNE, [
-        {"name": c["nom"], "insee_code": c["code"], "siren": c.get("siren"), "epci_type": "",
-         "population": _population(c, "population"),
-         "parent_id": epci_ids.get(commune_epci.get(c["code"], ""))
-         or region_ids.get(c["region"])}
-        for c in data.communes if c["type"] == CURRENT_COMMUNE
-    ])
+    upsert.apply(
+        Kind.COMMUNE,
+        [
+            {
+                "name": c["nom"],
+                "insee_code": c["code"],
+                "siren": c.get("siren"),
+                "epci_type": "",
+                "population": _population(c, "population"),
+                "parent_id": epci_ids.get(commune_epci.get(c["code"], ""))
+                or region_ids.get(c["region"]),
+            }
+            for c in data.communes
+            if c["type"] == CURRENT_COMMUNE
+        ],
+    )
     if upsert.moved:
         # Their documents' readers (shared upward, administrators above) changed.
         authorities_moved.send(sender=Authority, authority_ids=set(upsert.moved))

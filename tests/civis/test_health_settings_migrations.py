@@ -53,6 +53,9 @@ def test_check_deploy_gives_no_warning_with_production_settings(tmp_path):
         "CIVIS_DEBUG": "0",
         "CIVIS_SECRET_KEY": "x7Gq2-production-like-secret-key-with-enough-entropy-9fK3pLmZ0wQe",
         "CIVIS_ALLOWED_HOSTS": "portail.example.fr",
+        # Uploads are scanned by clamd (the check reads the configuration, it does not connect).
+        "CIVIS_CLAMAV_SOCKET": "/run/clamav/clamd.ctl",
+        "CIVIS_FIELD_ENCRYPTION_KEY": "2E1KQyFf1tKSmn2CTLvW2lM-bE4vUF0XTjANQZgrPDo=",
         "CIVIS_VAR_DIR": str(tmp_path),
     }, "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stderr + result.stdout

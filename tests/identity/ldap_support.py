@@ -121,7 +121,9 @@ def main() -> None:
     entries = [server.directory(name, name, code, group_roles=roles)
                for name, (code, roles) in DEMO_GROUP_ROLES.items()]
     print(f"slapd écoute sur {server.uri} (données : {directory}). Arrêt : Ctrl+C")
-    print("export CIVIS_LDAP_DIRECTORIES='" + json.dumps(entries) + "'", flush=True)
+    # Plain ldap:// is refused unless allowed, and then only to a directory on loopback.
+    print("export CIVIS_LDAP_ALLOW_INSECURE=1 CIVIS_LDAP_DIRECTORIES='" + json.dumps(entries)
+          + "'", flush=True)
     import signal
 
     # Stopping this script (Ctrl+C or kill) stops slapd too.

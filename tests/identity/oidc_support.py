@@ -136,3 +136,74 @@ class Browser:
         return self.provider.post(urljoin(url, action.group(1)),
                                   data={"xsrf": xsrf.group(1), "logout": "yes"},
                                   allow_redirects=False, timeout=10)
+
+
+class KeyServer:
+    """A minimal issuer on loopback for the back-channel tests: its discovery document and its
+    JWKS over real HTTP (each request counted), and its private key, to mint logout tokens
+    with exactly the claims a test wants."""
+
+    def __init__(self, *, jwks_uri: str | None = None) -> None:
+        import collections
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        from cryptography.hazmat.primitives.asymmetric import rsa
+        from jwt.algorithms import RSAAlgorithm
+
+        self.private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.kid = "civis-test-key"
+        self.requests: collections.Counter[str] = collections.Counter()
+        public = json.loads(RSAAlgorithm.to_jwk(self.private_key.public_key()))
+        jwks = {"keys": [{**public, "kid": self.kid, "alg": "RS256", "use": "sig"}]}
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                server.requests[self.path] += 1
+                if self.path == "/.well-known/openid-configuration":
+                    body = {"issuer": server.issuer, "jwks_uri": server.jwks_uri,
+                            "authorization_endpoint": server.issuer + "/auth",
+                            "token_endpoint": server.issuer + "/token"}
+                elif self.path == "/jwks":
+                    body = jwks
+                else:
+                    self.send_error(404)
+                    return
+                payload = json.dumps(body).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.issuer = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.jwks_uri = jwks_uri or self.issuer + "/jwks"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def sign(self, claims: dict, *, key=None, kid: str | None = None) -> str:
+        import jwt
+
+        return jwt.encode(claims, key or self.private_key, algorithm="RS256",
+                          headers={"kid": kid or self.kid})
+
+    def logout_claims(self, audience: str, **overrides) -> dict:
+        """A well-formed logout token's claims; an override of None leaves the claim out."""
+        import time
+        import uuid
+
+        now = int(time.time())
+        claims = {"iss": self.issuer, "aud": audience, "iat": now, "exp": now + 120,
+                  "jti": uuid.uuid4().hex, "sub": "alice", "sid": "sid-alice",
+                  "events": {"http://schemas.openid.net/event/backchannel-logout": {}}}
+        claims.update(overrides)
+        return {name: value for name, value in claims.items() if value is not None}

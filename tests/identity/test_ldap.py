@@ -156,3 +156,52 @@ def test_a_role_an_administrator_confirmed_survives_the_directory_sync(directori
                                  ("Bordeaux Métropole", "agent")}
     finally:
         ldap_admin.modify_s(EDITORS, [(ldap.MOD_ADD, "member", [jeanne_dn])])
+
+
+# --- #15: no password in clear on the network; the stable identifier or nothing ------------
+
+def test_plain_ldap_without_starttls_is_refused_unless_allowed(directories, settings, caplog):
+    settings.CIVIS_LDAP_ALLOW_INSECURE = False
+    assert sign_in("jdupont", "jdupont-password")[1] is None
+    assert "ldap:// without StartTLS" in caplog.text
+    assert not User.objects.exists()
+
+
+def test_the_insecure_allowance_is_for_a_loopback_directory_only(directories, settings, caplog):
+    settings.CIVIS_LDAP_ALLOW_INSECURE = True
+    for directory in settings.CIVIS_LDAP_DIRECTORIES:
+        directory["uri"] = "ldap://annuaire.example.fr"
+    assert sign_in("jdupont", "jdupont-password")[1] is None
+    assert "not a loopback address" in caplog.text
+
+
+def test_an_entry_without_the_stable_identifier_is_refused(directories, settings, caplog):
+    for directory in settings.CIVIS_LDAP_DIRECTORIES:
+        directory["subject_attribute"] = "carLicense"  # nobody in the seed has one
+    assert sign_in("jdupont", "jdupont-password")[1] is None
+    assert "carLicense" in caplog.text and "uid=jdupont" in caplog.text
+    assert not ExternalIdentity.objects.exists() and not User.objects.exists()
+
+
+def test_an_insecure_directory_in_the_settings_stops_the_start(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from django.conf import settings as django_settings
+
+    entry = {"name": "ad", "uri": "ldap://ad.example.fr", "authority": "243300316",
+             "user_base": "dc=example,dc=fr"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CIVIS_")}
+    env.update({"CIVIS_DEBUG": "1", "CIVIS_VAR_DIR": str(tmp_path),
+                "CIVIS_LDAP_DIRECTORIES": json.dumps([entry])})
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=django_settings.BASE_DIR,
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert "CIVIS_LDAP_DIRECTORIES: the directory ad uses ldap:// without StartTLS" \
+        in result.stderr
+    env["CIVIS_LDAP_DIRECTORIES"] = json.dumps([{**entry, "start_tls": True}])
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=django_settings.BASE_DIR,
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr

@@ -7,14 +7,26 @@ import time
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.test import Client
 
 from audit.models import AuditEvent
-from identity.models import ExternalIdentity, Membership, User
-from tests.factories import make_oidc_provider, make_territory, make_user
-from tests.identity.oidc_support import CLIENTS, Browser
+from identity import services
+from identity.models import ExternalIdentity, Membership, OIDCProvider, User
+from tests.factories import make_agent, make_oidc_provider, make_territory, make_user
+from tests.identity.oidc_support import CLIENTS, Browser, KeyServer, start_provider
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    # Discovery documents, signing keys and the logout-token replay set live in the shared
+    # cache, which outlives a test's database.
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
@@ -301,3 +313,171 @@ def test_a_provider_whose_discovery_names_another_issuer_is_refused(providers, o
                        client_secret="x", authority=providers["metropole"].authority)
     response = Client().get("/connexion/oidc/imposteur/", follow=True)
     assert "a échoué" in response.content.decode()
+
+
+# --- #2: identities are keyed by (issuer, subject) ------------------------------------------
+
+@pytest.fixture
+def attacker_server(live_server, tmp_path):
+    """Another provider, on another port: another issuer, whose accounts carry the same
+    subjects (``alice``…) as the genuine one. A territory administrator could run it."""
+    process, server = start_provider(tmp_path, live_server.url)
+    yield server
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def test_an_identity_is_keyed_by_the_verified_issuer_and_subject(providers, oidc_server):
+    browser = Browser(Client())
+    browser.sign_in("metropole", "alice")
+    identity = ExternalIdentity.objects.get(user=signed_in_user(browser.client))
+    assert (identity.issuer, identity.subject) == (oidc_server.issuer, "alice")
+
+
+def test_repointing_a_provider_to_another_issuer_cannot_take_over_a_linked_account(
+        providers, territory, oidc_server, attacker_server):
+    victim_browser = Browser(Client())
+    victim_browser.sign_in("metropole", "alice")
+    victim = signed_in_user(victim_browser.client)
+    region_admin = make_agent("admin-region", roles=[(territory["region"], "territory_admin")])
+    metropole = OIDCProvider.objects.get(slug="metropole")
+
+    # The territory administrator may manage the métropole's provider (it is below them), but
+    # not repoint its issuer: accounts are linked to it.
+    metropole.issuer = attacker_server.issuer
+    with pytest.raises(ValidationError) as refused:
+        services.oidc_provider_save(actor=region_admin, provider=metropole)
+    assert "comptes y sont liés" in str(refused.value)
+    assert OIDCProvider.objects.get(slug="metropole").issuer == oidc_server.issuer
+
+    # Even repointed behind the service's back, the other issuer vouches for nobody already
+    # linked: "alice" there is another person, with an account of her own.
+    OIDCProvider.objects.filter(slug="metropole").update(issuer=attacker_server.issuer)
+    attacker = Browser(Client())
+    attacker.sign_in("metropole", "alice")
+    intruder = signed_in_user(attacker.client)
+    assert intruder is not None and intruder != victim
+    assert ExternalIdentity.objects.get(user=intruder).issuer == attacker_server.issuer
+    assert ExternalIdentity.objects.get(user=victim).issuer == oidc_server.issuer
+
+
+def test_a_superuser_may_repoint_an_issuer_which_unlinks_its_accounts_with_an_audit_row(
+        providers, oidc_server, attacker_server):
+    alice = Browser(Client())
+    alice.sign_in("metropole", "alice")
+    victim = signed_in_user(alice.client)
+    # The other test providers share the issuer: gone, the métropole's is its only provider.
+    OIDCProvider.objects.exclude(slug="metropole").delete()
+    root = make_user("root", is_superuser=True, is_staff=True)
+    metropole = OIDCProvider.objects.get(slug="metropole")
+    metropole.issuer = attacker_server.issuer
+    services.oidc_provider_save(actor=root, provider=metropole)
+    assert not ExternalIdentity.objects.filter(user=victim).exists()
+    event = AuditEvent.objects.filter(detail__change="oidc_provider").latest("pk")
+    assert event.detail["identities_unlinked"] == 1
+    assert event.detail["after"]["issuer"] == attacker_server.issuer
+    again = Browser(Client())
+    again.sign_in("metropole", "alice")
+    assert signed_in_user(again.client) not in (None, victim)
+
+
+# --- #12 and #13: back-channel logout tokens --------------------------------------------------
+
+@pytest.fixture
+def key_server():
+    server = KeyServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def keyed_provider(key_server, territory):
+    return make_oidc_provider("cles", key_server.issuer, client_id="civis-cles",
+                              client_secret="cles-secret-0123456789abcdef",
+                              authority=territory["metropole"], signing_algorithms="RS256")
+
+
+BACKCHANNEL = "/connexion/oidc/cles/deconnexion-backchannel/"
+
+
+def post_logout_token(token: str) -> int:
+    return Client().post(BACKCHANNEL, {"logout_token": token}).status_code
+
+
+def test_a_well_formed_logout_token_is_accepted_once(keyed_provider, key_server):
+    token = key_server.sign(key_server.logout_claims("civis-cles"))
+    assert post_logout_token(token) == 200
+    assert post_logout_token(token) == 400  # replayed: its jti was seen
+
+
+@pytest.mark.parametrize("claim", ["jti", "iat", "exp"])
+def test_a_logout_token_without_jti_iat_or_exp_is_refused(keyed_provider, key_server, claim,
+                                                            caplog):
+    token = key_server.sign(key_server.logout_claims("civis-cles", **{claim: None}))
+    assert post_logout_token(token) == 400
+    assert f'missing the "{claim}" claim' in caplog.text
+
+
+@pytest.mark.parametrize("iat_offset, reason", [(-600, "too old"), (300, "not yet valid")])
+def test_a_logout_token_too_old_or_from_the_future_is_refused(keyed_provider, key_server,
+                                                                iat_offset, reason, caplog):
+    now = int(time.time())
+    claims = key_server.logout_claims("civis-cles", iat=now + iat_offset,
+                                      exp=now + iat_offset + 3600)
+    assert post_logout_token(key_server.sign(claims)) == 400
+    assert reason in caplog.text
+
+
+def test_a_flood_of_bad_logout_tokens_fetches_the_signing_keys_at_most_once(keyed_provider,
+                                                                            key_server):
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    forger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    for n in range(20):
+        # Unknown key ids, and the right key id with a forged signature, in turn.
+        kid = f"unknown-{n}" if n % 2 else key_server.kid
+        token = key_server.sign(key_server.logout_claims("civis-cles"), key=forger, kid=kid)
+        assert post_logout_token(token) == 400
+    assert key_server.requests["/jwks"] <= 1
+    # The keys fetched are kept: a genuine token is still checked, without another fetch.
+    assert post_logout_token(key_server.sign(key_server.logout_claims("civis-cles"))) == 200
+    assert key_server.requests["/jwks"] == 1
+
+
+def test_a_provider_url_refused_by_the_network_policy_is_never_fetched(territory, key_server,
+                                                                       settings):
+    # Registered behind the service's back: the policy still holds at connection time.
+    settings.CIVIS_OIDC_ALLOW_HTTP_LOOPBACK = False
+    make_oidc_provider("boucle", key_server.issuer, client_id="c", client_secret="s",
+                       authority=territory["region"])
+    response = Client().get("/connexion/oidc/boucle/", follow=True)
+    assert "a échoué" in response.content.decode()
+    assert sum(key_server.requests.values()) == 0
+
+
+def test_keys_published_at_a_private_address_are_never_fetched(territory, settings, caplog):
+    # The discovery document (a provider's own word) sends the key fetch to the cloud's
+    # metadata service: refused at connection time.
+    server = KeyServer(jwks_uri="http://169.254.169.254/latest/meta-data/")
+    try:
+        make_oidc_provider("meta", server.issuer, client_id="civis-meta", client_secret="s",
+                           authority=territory["region"])
+        token = server.sign(server.logout_claims("civis-meta"))
+        response = Client().post("/connexion/oidc/meta/deconnexion-backchannel/",
+                                 {"logout_token": token})
+        assert response.status_code == 400
+        assert "destination refused: 169.254.169.254 (metadata)" in caplog.text
+    finally:
+        server.stop()
+
+
+def test_the_provider_timeout_is_capped_at_ten_seconds(territory):
+    from identity.oidc import provider_settings
+
+    provider = make_oidc_provider("lent", "https://sso.example.fr", client_id="c",
+                                  client_secret="s", authority=territory["region"],
+                                  timeout=32767, token_endpoint="https://sso.example.fr/t",
+                                  authorization_endpoint="https://sso.example.fr/a",
+                                  userinfo_endpoint="https://sso.example.fr/u",
+                                  jwks_uri="https://sso.example.fr/k")
+    assert provider_settings(provider)["OIDC_TIMEOUT"] == 10
