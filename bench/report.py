@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-TARGET_P95_MS = 100.0           # PostgreSQL, 100k documents, every persona
-TARGET_RESTRICTED_RATIO = 1.5   # a restricted persona's p95 over the administrator's
-TARGET_NAIVE_RATIO = 10.0       # naive baseline p50 over ours
-TARGET_DOCS_PER_S = 200.0       # indexing throughput during a rebuild
+TARGET_P95_MS = 100.0  # PostgreSQL, 100k documents, every persona
+TARGET_RESTRICTED_RATIO = 1.5  # a restricted persona's p95 over the administrator's
+TARGET_NAIVE_RATIO = 10.0  # naive baseline p50 over ours
+TARGET_DOCS_PER_S = 200.0  # indexing throughput during a rebuild
 
 
 def _ok(good: bool) -> str:
@@ -18,8 +18,10 @@ def _ok(good: bool) -> str:
 
 def table(results: dict[str, Any]) -> str:
     lines = [f"Documents : {results['documents']}", ""]
-    header = (f"{'base':<11}{'persona':<22}{'p50 ms':>9}{'p95 ms':>9}{'naïf p50':>11}"
-              f"{'x naïf':>9}{'/admin':>8}  cibles")
+    header = (
+        f"{'base':<11}{'persona':<22}{'p50 ms':>9}{'p95 ms':>9}{'naïf p50':>11}"
+        f"{'x naïf':>9}{'/admin':>8}  cibles"
+    )
     lines += [header, "-" * len(header)]
     for database, run in results["runs"].items():
         admin_p95 = run["personas"]["admin régional"]["p95_ms"]
@@ -28,23 +30,32 @@ def table(results: dict[str, Any]) -> str:
             checks = []
             if database == "postgresql":
                 checks.append(f"p95≤{TARGET_P95_MS:.0f}:{_ok(m['p95_ms'] <= TARGET_P95_MS)}")
-            checks.append(f"naïf≥{TARGET_NAIVE_RATIO:.0f}x:"
-                          f"{_ok(m['naive_ratio'] >= TARGET_NAIVE_RATIO)}")
+            checks.append(
+                f"naïf≥{TARGET_NAIVE_RATIO:.0f}x:{_ok(m['naive_ratio'] >= TARGET_NAIVE_RATIO)}"
+            )
             if persona != "admin régional":
-                checks.append(f"≤{TARGET_RESTRICTED_RATIO}xadmin:"
-                              f"{_ok(ratio_admin <= TARGET_RESTRICTED_RATIO)}")
-            lines.append(f"{database:<11}{persona:<22}{m['p50_ms']:>9.1f}{m['p95_ms']:>9.1f}"
-                         f"{m['naive_p50_ms']:>11.1f}{m['naive_ratio']:>8.0f}x"
-                         f"{ratio_admin:>8.2f}  {' '.join(checks)}")
+                checks.append(
+                    f"≤{TARGET_RESTRICTED_RATIO}xadmin:"
+                    f"{_ok(ratio_admin <= TARGET_RESTRICTED_RATIO)}"
+                )
+            lines.append(
+                f"{database:<11}{persona:<22}{m['p50_ms']:>9.1f}{m['p95_ms']:>9.1f}"
+                f"{m['naive_p50_ms']:>11.1f}{m['naive_ratio']:>8.0f}x"
+                f"{ratio_admin:>8.2f}  {' '.join(checks)}"
+            )
         rate = run["index_docs_per_s"]
-        lines.append(f"{database:<11}{'indexation':<22}{rate:>9.0f} documents/s "
-                     f"({run['index_seconds']:.1f} s)  ≥{TARGET_DOCS_PER_S:.0f}/s:"
-                     f"{_ok(rate >= TARGET_DOCS_PER_S)}")
+        lines.append(
+            f"{database:<11}{'indexation':<22}{rate:>9.0f} documents/s "
+            f"({run['index_seconds']:.1f} s)  ≥{TARGET_DOCS_PER_S:.0f}/s:"
+            f"{_ok(rate >= TARGET_DOCS_PER_S)}"
+        )
         if "machine" in run:
             lines.append(f"{'':<11}{run['machine']}")
-        lines.append(f"{'':<11}construction {run['build_seconds']:.0f} s ; "
-                     f"{run['people']['agents']} agents, {run['people']['citizens']} citoyens, "
-                     f"{run['authorities']} collectivités")
+        lines.append(
+            f"{'':<11}construction {run['build_seconds']:.0f} s ; "
+            f"{run['people']['agents']} agents, {run['people']['citizens']} citoyens, "
+            f"{run['authorities']} collectivités"
+        )
         lines.append("")
     return "\n".join(lines)
 

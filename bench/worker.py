@@ -22,9 +22,14 @@ def _recreate_postgres_database() -> None:
     import psycopg
 
     config = dj_database_url.parse(os.environ["DATABASE_URL"])
-    with psycopg.connect(host=config["HOST"], port=config["PORT"] or 5432,
-                         user=config["USER"], password=config["PASSWORD"] or None,
-                         dbname="postgres", autocommit=True) as conn:
+    with psycopg.connect(
+        host=config["HOST"],
+        port=config["PORT"] or 5432,
+        user=config["USER"],
+        password=config["PASSWORD"] or None,
+        dbname="postgres",
+        autocommit=True,
+    ) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{config["NAME"]}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{config["NAME"]}"')
 
@@ -33,8 +38,9 @@ def _machine(connection: BaseDatabaseWrapper) -> str:
     """Where the figures were measured: they mean little without it."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT current_setting('server_version'), "
-                           "current_setting('shared_buffers')")
+            cursor.execute(
+                "SELECT current_setting('server_version'), current_setting('shared_buffers')"
+            )
             version, buffers = cursor.fetchone()
         database = f"PostgreSQL {version}, shared_buffers {buffers}"
     else:
@@ -71,16 +77,26 @@ def main(out: Path) -> None:
     n_docs = int(os.environ.get("BENCH_DOCS", "100000"))
     repeat = int(os.environ.get("BENCH_REPEAT", "7"))
     naive_repeat = int(os.environ.get("BENCH_NAIVE_REPEAT", "1"))
-    territory = os.environ.get("BENCH_TERRITORY", str(
-        Path(__file__).resolve().parent.parent.parent / "shared" / "data"
-        / "decoupage-administratif"))
+    territory = os.environ.get(
+        "BENCH_TERRITORY",
+        str(
+            Path(__file__).resolve().parent.parent.parent
+            / "shared"
+            / "data"
+            / "decoupage-administratif"
+        ),
+    )
     started = time.perf_counter()
     call_command("migrate", verbosity=0)
     region = os.environ.get("BENCH_REGION", "75")
     call_command("civis_import_territory", territory, "--region", region, stdout=io.StringIO())
     rng = random.Random(2026)  # noqa: S311 - reproducible synthetic data, not secrets
-    world = build_people(rng, region, int(os.environ.get("BENCH_AGENTS", "2000")),
-                         int(os.environ.get("BENCH_CITIZENS", "20000")))
+    world = build_people(
+        rng,
+        region,
+        int(os.environ.get("BENCH_AGENTS", "2000")),
+        int(os.environ.get("BENCH_CITIZENS", "20000")),
+    )
     build_documents(rng, world, n_docs)
     build_grants(rng, world, max(200, n_docs // 25))
     with connection.cursor() as cursor:
@@ -96,21 +112,41 @@ def main(out: Path) -> None:
             cursor.execute("VACUUM ANALYZE search_searchentry")
     print(f"   {indexed} documents indexés en {index_seconds:.1f} s ; mesures…", flush=True)
 
-    busiest_commune = (Document.objects.filter(owner__kind="commune").values("owner_id")
-                       .annotate(n=Count("pk")).order_by("-n")[0]["owner_id"])
-    busiest_epci = (Document.objects.filter(owner__parent__kind="epci")
-                    .values("owner__parent_id").annotate(n=Count("pk"))
-                    .order_by("-n")[0]["owner__parent_id"])
+    busiest_commune = (
+        Document.objects.filter(owner__kind="commune")
+        .values("owner_id")
+        .annotate(n=Count("pk"))
+        .order_by("-n")[0]["owner_id"]
+    )
+    busiest_epci = (
+        Document.objects.filter(owner__parent__kind="epci")
+        .values("owner__parent_id")
+        .annotate(n=Count("pk"))
+        .order_by("-n")[0]["owner__parent_id"]
+    )
     agent = User.objects.create(username="bench-agent", kind="agent", password=NO_PASSWORD)
     Membership.objects.create(user=agent, authority_id=busiest_commune, role="agent")
-    citizen_id = (Document.objects.filter(audience="personal").values("addressee_id")
-                  .annotate(n=Count("pk")).order_by("-n")[0]["addressee_id"])
+    citizen_id = (
+        Document.objects.filter(audience="personal")
+        .values("addressee_id")
+        .annotate(n=Count("pk"))
+        .order_by("-n")[0]["addressee_id"]
+    )
     citizen = User.objects.get(pk=citizen_id)
     citizen.groups.add(*world.groups[:3])
-    admin = User.objects.filter(memberships__role="territory_admin",
-                                memberships__authority=world.region).order_by("pk").first()
-    personas = {"anonyme": None, "citoyen": citizen, "agent communal": agent,
-                "admin régional": admin}
+    admin = (
+        User.objects.filter(
+            memberships__role="territory_admin", memberships__authority=world.region
+        )
+        .order_by("pk")
+        .first()
+    )
+    personas = {
+        "anonyme": None,
+        "citoyen": citizen,
+        "agent communal": agent,
+        "admin régional": admin,
+    }
     queries = {
         "mot rare": SearchQuery(text="xylophone"),
         "mot peu fréquent": SearchQuery(text="photovoltaïque"),
@@ -151,21 +187,32 @@ def main(out: Path) -> None:
                 raise SystemExit(f"{name} / {label}: naive {total} != trimmed {page.total}")
         p50 = statistics.median(timings)
         measured[name] = {
-            "p50_ms": p50, "p95_ms": percentile(timings, 0.95),
+            "p50_ms": p50,
+            "p95_ms": percentile(timings, 0.95),
             "naive_p50_ms": statistics.median(naive),
             "naive_ratio": statistics.median(naive) / p50 if p50 else 0.0,
             "queries": per_query,
         }
         print(f"   {name}: p50 {p50:.1f} ms, p95 {measured[name]['p95_ms']:.1f} ms", flush=True)
-    out.write_text(json.dumps({
-        "machine": _machine(connection),
-        "build_seconds": build_seconds, "index_seconds": index_seconds,
-        "index_docs_per_s": indexed / index_seconds if index_seconds else 0.0,
-        "authorities": Authority.objects.count(),
-        "people": {"agents": len(world.agents), "citizens": len(world.citizens),
-                   "groups": len(world.groups)},
-        "personas": measured,
-    }, ensure_ascii=False, indent=2))
+    out.write_text(
+        json.dumps(
+            {
+                "machine": _machine(connection),
+                "build_seconds": build_seconds,
+                "index_seconds": index_seconds,
+                "index_docs_per_s": indexed / index_seconds if index_seconds else 0.0,
+                "authorities": Authority.objects.count(),
+                "people": {
+                    "agents": len(world.agents),
+                    "citizens": len(world.citizens),
+                    "groups": len(world.groups),
+                },
+                "personas": measured,
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -79,12 +79,14 @@ class ScopedPermissionPolicy(BasePermissionPolicy):
         return self.scoped_instances(user, action)
 
     def user_has_permission_for_instance(self, user: Any, action: str, instance: Any) -> bool:
-        return self.instances_user_has_permission_for(user, action).filter(
-            pk=instance.pk).exists()
+        return self.instances_user_has_permission_for(user, action).filter(pk=instance.pk).exists()
 
     def users_with_permission(self, action: str) -> QuerySet[AbstractBaseUser]:
         return get_user_model()._default_manager.none()
 
-    def users_with_permission_for_instance(self, action: str, instance: Any,
-                                           ) -> QuerySet[AbstractBaseUser]:
+    def users_with_permission_for_instance(
+        self,
+        action: str,
+        instance: Any,
+    ) -> QuerySet[AbstractBaseUser]:
         return get_user_model()._default_manager.none()

@@ -50,7 +50,8 @@ def extract_text(fileobj: IO[bytes], kind: str, *, max_chars: int = 2_000_000) -
     except Exception as exc:  # every library raises its own types on broken or hostile files
         raise ExtractionError(
             f"Le texte du document ({kind.upper()}) n'a pas pu être extrait : fichier illisible "
-            "ou endommagé.") from exc
+            "ou endommagé."
+        ) from exc
     finally:
         with contextlib.suppress(ValueError, OSError):  # a library may have closed the file
             fileobj.seek(0)
@@ -84,26 +85,54 @@ def _ods(fileobj: IO[bytes], budget: int) -> str:
 def _odf(fileobj: IO[bytes], budget: int, *, paragraph: str) -> str:
     with zipfile.ZipFile(fileobj) as archive, archive.open("content.xml") as xml:
         return _xml_text(
-            xml, budget, text_tags=None,
-            after={f"{_TEXT}p": paragraph, f"{_TEXT}h": "\n", f"{_TEXT}line-break": "\n",
-                   f"{_TEXT}tab": "\t", f"{_TEXT}s": " ", f"{_TABLE}table-cell": "\t",
-                   f"{_TABLE}table-row": "\n"},
-            skip={f"{_TEXT}tracked-changes", f"{_OFFICE}annotation", f"{_OFFICE}scripts",
-                  f"{_OFFICE}font-face-decls", f"{_OFFICE}automatic-styles"})
+            xml,
+            budget,
+            text_tags=None,
+            after={
+                f"{_TEXT}p": paragraph,
+                f"{_TEXT}h": "\n",
+                f"{_TEXT}line-break": "\n",
+                f"{_TEXT}tab": "\t",
+                f"{_TEXT}s": " ",
+                f"{_TABLE}table-cell": "\t",
+                f"{_TABLE}table-row": "\n",
+            },
+            skip={
+                f"{_TEXT}tracked-changes",
+                f"{_OFFICE}annotation",
+                f"{_OFFICE}scripts",
+                f"{_OFFICE}font-face-decls",
+                f"{_OFFICE}automatic-styles",
+            },
+        )
 
 
 def _docx(fileobj: IO[bytes], budget: int) -> str:
     with zipfile.ZipFile(fileobj) as archive, archive.open("word/document.xml") as xml:
         # Only w:t is visible text: w:delText (deletions) and w:instrText (field codes) are not.
         return _xml_text(
-            xml, budget, text_tags={f"{_W}t"},
-            after={f"{_W}p": "\n", f"{_W}br": "\n", f"{_W}cr": "\n", f"{_W}tab": "\t",
-                   f"{_W}tc": "\t"},
-            skip=set())
+            xml,
+            budget,
+            text_tags={f"{_W}t"},
+            after={
+                f"{_W}p": "\n",
+                f"{_W}br": "\n",
+                f"{_W}cr": "\n",
+                f"{_W}tab": "\t",
+                f"{_W}tc": "\t",
+            },
+            skip=set(),
+        )
 
 
-def _xml_text(source: IO[bytes], budget: int, *, text_tags: set[str] | None,
-              after: dict[str, str], skip: set[str]) -> str:
+def _xml_text(
+    source: IO[bytes],
+    budget: int,
+    *,
+    text_tags: set[str] | None,
+    after: dict[str, str],
+    skip: set[str],
+) -> str:
     """Document-order text; text_tags None means the text and tail of every element.
 
     Streamed with iterparse, and each element is emptied once closed, so that a huge
@@ -178,8 +207,16 @@ def _image(fileobj: IO[bytes], budget: int) -> str:
 
 
 _EXTRACTORS: dict[str, Callable[[IO[bytes], int], str]] = {
-    "pdf": _pdf, "odt": _odt, "ods": _ods, "docx": _docx, "xlsx": _xlsx,
-    "txt": _plain, "csv": _plain, "json": _plain, "png": _image, "jpeg": _image,
+    "pdf": _pdf,
+    "odt": _odt,
+    "ods": _ods,
+    "docx": _docx,
+    "xlsx": _xlsx,
+    "txt": _plain,
+    "csv": _plain,
+    "json": _plain,
+    "png": _image,
+    "jpeg": _image,
 }
 
 # Control characters (NUL included: PostgreSQL refuses it in text) become spaces; invisible

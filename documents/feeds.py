@@ -48,8 +48,9 @@ class LatestDocumentsFeed(_DocumentFeed):
     def item_pubdate(self, item: Document) -> datetime.datetime | None:
         if item.published_on is None:
             return None
-        return datetime.datetime.combine(item.published_on, datetime.time(),
-                                         tzinfo=timezone.get_current_timezone())
+        return datetime.datetime.combine(
+            item.published_on, datetime.time(), tzinfo=timezone.get_current_timezone()
+        )
 
 
 class DocumentSitemap(_DocumentSitemap):

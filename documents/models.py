@@ -63,31 +63,50 @@ class TaggedDocument(TaggedItemBase):
     objects: ClassVar[models.Manager[TaggedDocument]]
     _default_manager: ClassVar[models.Manager[TaggedDocument]]
 
-    content_object = models.ForeignKey("Document", on_delete=models.CASCADE,
-                                       related_name="tagged_items")
+    content_object = models.ForeignKey(
+        "Document", on_delete=models.CASCADE, related_name="tagged_items"
+    )
 
 
 class Document(models.Model):
-    owner = models.ForeignKey(Authority, verbose_name=_("collectivité"),
-                              on_delete=models.PROTECT, related_name="documents")
+    owner = models.ForeignKey(
+        Authority,
+        verbose_name=_("collectivité"),
+        on_delete=models.PROTECT,
+        related_name="documents",
+    )
     title = models.CharField(_("titre"), max_length=255)
     summary = models.TextField(_("résumé"), blank=True)
-    document_type = models.CharField(_("type de document"), max_length=20,
-                                     choices=DocumentType.choices, default=DocumentType.AUTRE)
+    document_type = models.CharField(
+        _("type de document"),
+        max_length=20,
+        choices=DocumentType.choices,
+        default=DocumentType.AUTRE,
+    )
     published_on = models.DateField(_("date de publication"), null=True, blank=True)
-    tags = TaggableManager(_("mots-clés"), through=TaggedDocument, blank=True,
-                           related_name="civis_documents")
-    licence = models.CharField(_("licence"), max_length=16, choices=Licence.choices,
-                               default=Licence.LO2, blank=True)
-    status = models.CharField(_("statut"), max_length=12, choices=Status.choices,
-                              default=Status.DRAFT)
-    audience = models.CharField(_("public visé"), max_length=12, choices=Audience.choices,
-                                default=Audience.PUBLIC)
-    addressee = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("destinataire"),
-                                  null=True, blank=True, on_delete=models.PROTECT,
-                                  related_name="personal_documents")
-    current_version = models.ForeignKey("DocumentVersion", null=True, blank=True,
-                                        on_delete=models.SET_NULL, related_name="+")
+    tags = TaggableManager(
+        _("mots-clés"), through=TaggedDocument, blank=True, related_name="civis_documents"
+    )
+    licence = models.CharField(
+        _("licence"), max_length=16, choices=Licence.choices, default=Licence.LO2, blank=True
+    )
+    status = models.CharField(
+        _("statut"), max_length=12, choices=Status.choices, default=Status.DRAFT
+    )
+    audience = models.CharField(
+        _("public visé"), max_length=12, choices=Audience.choices, default=Audience.PUBLIC
+    )
+    addressee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("destinataire"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="personal_documents",
+    )
+    current_version = models.ForeignKey(
+        "DocumentVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     extracted_text = models.TextField(_("texte extrait"), blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -125,15 +144,17 @@ def version_upload_to(instance: DocumentVersion, filename: str) -> str:
 class DocumentVersion(models.Model):
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField(_("version"))
-    file = models.FileField(_("fichier"), upload_to=version_upload_to, storage=document_storage,
-                            max_length=300)
+    file = models.FileField(
+        _("fichier"), upload_to=version_upload_to, storage=document_storage, max_length=300
+    )
     file_name = models.CharField(_("nom du fichier"), max_length=200)
     kind = models.CharField(_("format"), max_length=8)
     mime_type = models.CharField(_("type MIME"), max_length=120)
     size = models.PositiveBigIntegerField(_("taille"))
     sha256 = models.CharField(_("SHA-256"), max_length=64)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True,
-                                   on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class ExtractionStatus(models.TextChoices):
@@ -141,15 +162,17 @@ class DocumentVersion(models.Model):
         DONE = "done", _("Fait")
         FAILED = "failed", _("Échec")
 
-    extraction_status = models.CharField(max_length=8, choices=ExtractionStatus.choices,
-                                         default=ExtractionStatus.PENDING)
+    extraction_status = models.CharField(
+        max_length=8, choices=ExtractionStatus.choices, default=ExtractionStatus.PENDING
+    )
     extraction_error = models.CharField(max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("version")
         ordering = ["-number"]
-        constraints = [models.UniqueConstraint(fields=["document", "number"],
-                                               name="version_unique_number")]
+        constraints = [
+            models.UniqueConstraint(fields=["document", "number"], name="version_unique_number")
+        ]
 
     def __str__(self) -> str:
         return f"{self.document} v{self.number}"
@@ -158,15 +181,17 @@ class DocumentVersion(models.Model):
 class DocumentUserGrant(UserObjectPermissionBase):
     """django-guardian direct foreign-key grant to one user (view or change)."""
 
-    content_object = models.ForeignKey(Document, on_delete=models.CASCADE,
-                                       related_name="user_grants")
+    content_object = models.ForeignKey(
+        Document, on_delete=models.CASCADE, related_name="user_grants"
+    )
 
 
 class DocumentGroupGrant(GroupObjectPermissionBase):
     """django-guardian direct foreign-key grant to a group (possibly cross-authority)."""
 
-    content_object = models.ForeignKey(Document, on_delete=models.CASCADE,
-                                       related_name="group_grants")
+    content_object = models.ForeignKey(
+        Document, on_delete=models.CASCADE, related_name="group_grants"
+    )
 
 
 class GrantLevel(models.TextChoices):
@@ -177,14 +202,18 @@ class GrantLevel(models.TextChoices):
 class DocumentAuthorityGrant(models.Model):
     """A grant to every agent of an authority (guardian has no such principal)."""
 
-    document = models.ForeignKey(Document, on_delete=models.CASCADE,
-                                 related_name="authority_grants")
+    document = models.ForeignKey(
+        Document, on_delete=models.CASCADE, related_name="authority_grants"
+    )
     authority = models.ForeignKey(Authority, on_delete=models.CASCADE, related_name="+")
     level = models.CharField(max_length=8, choices=GrantLevel.choices, default=GrantLevel.VIEW)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["document", "authority", "level"],
-                                               name="authority_grant_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["document", "authority", "level"], name="authority_grant_unique"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.authority} — {self.get_level_display()} — {self.document}"

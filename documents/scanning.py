@@ -30,10 +30,12 @@ CHUNK = 64 * 1024
 MAX_REPLY = 4096
 UNAVAILABLE = (
     "L'analyse antivirus est indisponible : le fichier n'a pas été enregistré. Réessayez dans "
-    "quelques minutes ; si le problème persiste, prévenez l'administrateur du portail.")
+    "quelques minutes ; si le problème persiste, prévenez l'administrateur du portail."
+)
 TOO_LARGE = (
     "Le fichier dépasse la taille que l'antivirus peut analyser : il n'a pas été enregistré. "
-    "Réduisez-le (par exemple en le découpant) ou prévenez l'administrateur du portail.")
+    "Réduisez-le (par exemple en le découpant) ou prévenez l'administrateur du portail."
+)
 
 
 class ScannerUnavailable(Exception):
@@ -63,7 +65,8 @@ def _connect() -> socket.socket:
             raise
         return sock
     return socket.create_connection(
-        (settings.CIVIS_CLAMAV_HOST, settings.CIVIS_CLAMAV_PORT), timeout=timeout)
+        (settings.CIVIS_CLAMAV_HOST, settings.CIVIS_CLAMAV_PORT), timeout=timeout
+    )
 
 
 def _reply(sock: socket.socket) -> str:
@@ -149,5 +152,7 @@ def _verdict(reply: str) -> UploadRejected | None:
         return UploadRejected(
             "L'antivirus a détecté un contenu malveillant dans le fichier "
             f"(« {signature[:80]} ») : il n'a pas été enregistré. Ne diffusez pas ce fichier "
-            "et signalez-le à votre service informatique.", "malware")
+            "et signalez-le à votre service informatique.",
+            "malware",
+        )
     raise ScannerUnavailable(f"unexpected answer from clamd at {clamd_address()}: {reply[:200]!r}")

@@ -43,17 +43,26 @@ CHANGE_CODENAMES = ("change_document",)
 def _granted(principals: Principals, codenames: tuple[str, ...]) -> Q:
     """Documents granted to the requester (as a user, a group member or an agent)."""
     levels = [GrantLevel.CHANGE] if codenames == CHANGE_CODENAMES else list(GrantLevel.values)
-    condition = Q(pk__in=DocumentUserGrant.objects.filter(
-        user_id=principals.user_id, permission__codename__in=codenames,
-    ).values("content_object_id"))
+    condition = Q(
+        pk__in=DocumentUserGrant.objects.filter(
+            user_id=principals.user_id,
+            permission__codename__in=codenames,
+        ).values("content_object_id")
+    )
     if principals.group_ids:
-        condition |= Q(pk__in=DocumentGroupGrant.objects.filter(
-            group_id__in=principals.group_ids, permission__codename__in=codenames,
-        ).values("content_object_id"))
+        condition |= Q(
+            pk__in=DocumentGroupGrant.objects.filter(
+                group_id__in=principals.group_ids,
+                permission__codename__in=codenames,
+            ).values("content_object_id")
+        )
     if principals.agent_of:
-        condition |= Q(pk__in=DocumentAuthorityGrant.objects.filter(
-            authority_id__in=principals.agent_of, level__in=levels,
-        ).values("document_id"))
+        condition |= Q(
+            pk__in=DocumentAuthorityGrant.objects.filter(
+                authority_id__in=principals.agent_of,
+                level__in=levels,
+            ).values("document_id")
+        )
     return condition
 
 
@@ -65,8 +74,7 @@ def editable_condition(principals: Principals) -> Q | None:
     if principals.edits_own:
         condition |= Q(owner_id__in=principals.edits_own)
     if principals.admin_of:
-        condition |= Q(owner_id__in=overseen_subtree(principals)) & ~Q(
-            audience=Audience.PERSONAL)
+        condition |= Q(owner_id__in=overseen_subtree(principals)) & ~Q(audience=Audience.PERSONAL)
     return condition
 
 
@@ -77,10 +85,13 @@ def readable_condition(principals: Principals) -> Q:
         by_audience |= Q(audience=Audience.SIGNED_IN)
         by_audience |= Q(audience=Audience.PERSONAL, addressee_id=principals.user_id)
         if principals.agent_of:
-            by_audience |= Q(audience__in=[Audience.INTERNAL, Audience.PERSONAL],
-                             owner_id__in=principals.agent_of)
-            by_audience |= Q(audience=Audience.SHARED_UP,
-                             owner_id__in=subtree_ids(principals.agent_of))
+            by_audience |= Q(
+                audience__in=[Audience.INTERNAL, Audience.PERSONAL],
+                owner_id__in=principals.agent_of,
+            )
+            by_audience |= Q(
+                audience=Audience.SHARED_UP, owner_id__in=subtree_ids(principals.agent_of)
+            )
         by_audience |= _granted(principals, VIEW_CODENAMES)
     condition = Q(status=Status.PUBLISHED) & by_audience
     editable = editable_condition(principals)
@@ -136,6 +147,8 @@ def authorities_publishable_by(user: User | AnonymousUser | None) -> QuerySet[Au
 def latest_public_documents(authority: Authority, limit: int = 10) -> list[Document]:
     """An authority page's latest public documents (the same selector, as an anonymous user)."""
     return list(
-        documents_visible_to(AnonymousUser()).filter(owner=authority)
-        .select_related("current_version").order_by("-published_on", "-pk")[:limit]
+        documents_visible_to(AnonymousUser())
+        .filter(owner=authority)
+        .select_related("current_version")
+        .order_by("-published_on", "-pk")[:limit]
     )

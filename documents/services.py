@@ -77,13 +77,25 @@ def _files_removed_on_failure() -> Iterator[list[tuple[Storage, str]]]:
         raise
 
 
-def _store_version(*, actor: User | None, document: Document, upload: Upload,
-                   checked: CheckedFile, stored: list[tuple[Storage, str]]) -> DocumentVersion:
-    number = (document.versions.order_by("-number").values_list("number", flat=True).first()
-              or 0) + 1
+def _store_version(
+    *,
+    actor: User | None,
+    document: Document,
+    upload: Upload,
+    checked: CheckedFile,
+    stored: list[tuple[Storage, str]],
+) -> DocumentVersion:
+    number = (
+        document.versions.order_by("-number").values_list("number", flat=True).first() or 0
+    ) + 1
     version = DocumentVersion(
-        document=document, number=number, file_name=checked.name, kind=checked.kind,
-        mime_type=checked.mime_type, size=checked.size, sha256=checked.sha256,
+        document=document,
+        number=number,
+        file_name=checked.name,
+        kind=checked.kind,
+        mime_type=checked.mime_type,
+        size=checked.size,
+        sha256=checked.sha256,
         created_by=actor if actor is not None and actor.is_authenticated else None,
     )
     upload.fileobj.seek(0)
@@ -111,14 +123,15 @@ def _normalise_audience(audience: str, addressee: User | None) -> None:
         raise ValidationError({"audience": _("Public visé inconnu.")})
     if audience == Audience.PERSONAL:
         if addressee is None:
-            raise ValidationError({"addressee": _(
-                "Un document personnel doit avoir un destinataire.")})
+            raise ValidationError(
+                {"addressee": _("Un document personnel doit avoir un destinataire.")}
+            )
         if addressee.kind != User.Kind.CITIZEN:
-            raise ValidationError({"addressee": _(
-                "Le destinataire d'un document personnel doit être un citoyen.")})
+            raise ValidationError(
+                {"addressee": _("Le destinataire d'un document personnel doit être un citoyen.")}
+            )
     elif addressee is not None:
-        raise ValidationError({"addressee": _(
-            "Seul un document personnel a un destinataire.")})
+        raise ValidationError({"addressee": _("Seul un document personnel a un destinataire.")})
 
 
 def _require_editor(actor: User | None, document: Document) -> None:
@@ -126,12 +139,22 @@ def _require_editor(actor: User | None, document: Document) -> None:
         raise PermissionDenied(_("Vous ne pouvez pas modifier ce document."))
 
 
-def document_create(*, actor: User | None, owner: Authority, title: str, upload: Upload,
-                    document_type: str = DocumentType.AUTRE, summary: str = "",
-                    audience: str = Audience.PUBLIC, addressee: User | None = None,
-                    tags: list[str] | None = None, licence: str | None = None,
-                    published_on: datetime.date | None = None, publish: bool = False,
-                    ip_address: str | None = None) -> Document:
+def document_create(
+    *,
+    actor: User | None,
+    owner: Authority,
+    title: str,
+    upload: Upload,
+    document_type: str = DocumentType.AUTRE,
+    summary: str = "",
+    audience: str = Audience.PUBLIC,
+    addressee: User | None = None,
+    tags: list[str] | None = None,
+    licence: str | None = None,
+    published_on: datetime.date | None = None,
+    publish: bool = False,
+    ip_address: str | None = None,
+) -> Document:
     """Create a document (a draft unless ``publish``) with its first file version.
 
     ``actor`` None is the system (demo loader, imports). The upload is checked before anything
@@ -140,24 +163,38 @@ def document_create(*, actor: User | None, owner: Authority, title: str, upload:
     if actor is not None and not authorities_publishable_by(actor).filter(pk=owner.pk).exists():
         raise PermissionDenied(_("Vous ne pouvez pas publier pour cette collectivité."))
     document = Document(
-        owner=owner, title=(title or "").strip()[:255], summary=summary,
-        document_type=document_type, audience=audience, addressee=addressee,
-        licence=licence if licence is not None else Licence.LO2, published_on=published_on,
-        status=Status.DRAFT)
+        owner=owner,
+        title=(title or "").strip()[:255],
+        summary=summary,
+        document_type=document_type,
+        audience=audience,
+        addressee=addressee,
+        licence=licence if licence is not None else Licence.LO2,
+        published_on=published_on,
+        status=Status.DRAFT,
+    )
     _validate(document)
     checked = _check(upload)
     with _files_removed_on_failure() as stored, transaction.atomic(durable=True):
         document.save()
         if tags:
             document.tags.set(tags)
-        version = _store_version(actor=actor, document=document, upload=upload,
-                                 checked=checked, stored=stored)
-        audit_record(actor=actor, action=AuditEvent.Action.CREATE, document=document,
-                     ip_address=ip_address, version=version.number, sha256=checked.sha256,
-                     size=checked.size)
+        version = _store_version(
+            actor=actor, document=document, upload=upload, checked=checked, stored=stored
+        )
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.CREATE,
+            document=document,
+            ip_address=ip_address,
+            version=version.number,
+            sha256=checked.sha256,
+            size=checked.size,
+        )
         if publish:
-            _set_status(actor=actor, document=document, status=Status.PUBLISHED,
-                        ip_address=ip_address)
+            _set_status(
+                actor=actor, document=document, status=Status.PUBLISHED, ip_address=ip_address
+            )
     return document
 
 
@@ -171,14 +208,22 @@ KEEP = Keep.KEEP
 TRANSITIONS = (Status.PUBLISHED, Status.WITHDRAWN)
 
 
-def document_edit(*, actor: User | None, document: Document,
-                  title: str | Keep = KEEP, summary: str | Keep = KEEP,
-                  document_type: str | Keep = KEEP,
-                  published_on: datetime.date | Keep | None = KEEP,
-                  audience: str | Keep = KEEP, licence: str | Keep = KEEP,
-                  addressee: User | Keep | None = KEEP, tags: list[str] | None = None,
-                  upload: Upload | None = None, status: str | None = None,
-                  ip_address: str | None = None) -> Document:
+def document_edit(
+    *,
+    actor: User | None,
+    document: Document,
+    title: str | Keep = KEEP,
+    summary: str | Keep = KEEP,
+    document_type: str | Keep = KEEP,
+    published_on: datetime.date | Keep | None = KEEP,
+    audience: str | Keep = KEEP,
+    licence: str | Keep = KEEP,
+    addressee: User | Keep | None = KEEP,
+    tags: list[str] | None = None,
+    upload: Upload | None = None,
+    status: str | None = None,
+    ip_address: str | None = None,
+) -> Document:
     """Everything the admin edit form does, as one write: metadata, tags, a new file version,
     a status change (``Status.PUBLISHED`` or ``Status.WITHDRAWN``). One durable transaction:
     if any step fails, nothing of the edit is kept (no metadata change, no version, no file,
@@ -189,55 +234,82 @@ def document_edit(*, actor: User | None, document: Document,
     checked = _check(upload) if upload is not None else None
     with _files_removed_on_failure() as stored, transaction.atomic(durable=True):
         document = Document.objects.select_for_update().get(pk=document.pk)
-        fields = {name: value for name, value in (
-            ("title", title.strip()[:255] if isinstance(title, str) else title),
-            ("summary", summary), ("document_type", document_type),
-            ("published_on", published_on), ("audience", audience), ("licence", licence),
-            ("addressee", addressee)) if value is not KEEP}
+        fields = {
+            name: value
+            for name, value in (
+                ("title", title.strip()[:255] if isinstance(title, str) else title),
+                ("summary", summary),
+                ("document_type", document_type),
+                ("published_on", published_on),
+                ("audience", audience),
+                ("licence", licence),
+                ("addressee", addressee),
+            )
+            if value is not KEEP
+        }
         before = {name: str(getattr(document, name)) for name in fields}
         for name, value in fields.items():
             setattr(document, name, value)
         _validate(document)
-        changed = {name: [before[name], str(getattr(document, name))] for name in fields
-                   if before[name] != str(getattr(document, name))}
+        changed = {
+            name: [before[name], str(getattr(document, name))]
+            for name in fields
+            if before[name] != str(getattr(document, name))
+        }
         if changed or tags is not None:
             document.updated_at = timezone.now()
             document.save(update_fields=[*fields, "licence", "updated_at"])
             if tags is not None:
                 document.tags.set(tags)
             documents_changed.send(sender=Document, document_ids=[document.pk])
-            audit_record(actor=actor, action=AuditEvent.Action.UPDATE, document=document,
-                         ip_address=ip_address, changed=changed)
+            audit_record(
+                actor=actor,
+                action=AuditEvent.Action.UPDATE,
+                document=document,
+                ip_address=ip_address,
+                changed=changed,
+            )
         if checked is not None and upload is not None:
-            version = _store_version(actor=actor, document=document, upload=upload,
-                                     checked=checked, stored=stored)
-            audit_record(actor=actor, action=AuditEvent.Action.VERSION, document=document,
-                         ip_address=ip_address, version=version.number,
-                         sha256=checked.sha256, size=checked.size)
+            version = _store_version(
+                actor=actor, document=document, upload=upload, checked=checked, stored=stored
+            )
+            audit_record(
+                actor=actor,
+                action=AuditEvent.Action.VERSION,
+                document=document,
+                ip_address=ip_address,
+                version=version.number,
+                sha256=checked.sha256,
+                size=checked.size,
+            )
         if status is not None and document.status != status:
             _set_status(actor=actor, document=document, status=status, ip_address=ip_address)
     return document
 
 
-def document_replace_file(*, actor: User | None, document: Document, upload: Upload,
-                          ip_address: str | None = None) -> DocumentVersion:
+def document_replace_file(
+    *, actor: User | None, document: Document, upload: Upload, ip_address: str | None = None
+) -> DocumentVersion:
     """A new version of the file; earlier versions stay, with who replaced them and when."""
-    document = document_edit(actor=actor, document=document, upload=upload,
-                             ip_address=ip_address)
+    document = document_edit(actor=actor, document=document, upload=upload, ip_address=ip_address)
     assert document.current_version is not None  # noqa: S101 (document_edit just stored it)
     return document.current_version
 
 
-def document_publish(*, actor: User | None, document: Document,
-                     ip_address: str | None = None) -> Document:
-    return document_edit(actor=actor, document=document, status=Status.PUBLISHED,
-                         ip_address=ip_address)
+def document_publish(
+    *, actor: User | None, document: Document, ip_address: str | None = None
+) -> Document:
+    return document_edit(
+        actor=actor, document=document, status=Status.PUBLISHED, ip_address=ip_address
+    )
 
 
-def document_withdraw(*, actor: User | None, document: Document,
-                      ip_address: str | None = None) -> Document:
-    return document_edit(actor=actor, document=document, status=Status.WITHDRAWN,
-                         ip_address=ip_address)
+def document_withdraw(
+    *, actor: User | None, document: Document, ip_address: str | None = None
+) -> Document:
+    return document_edit(
+        actor=actor, document=document, status=Status.WITHDRAWN, ip_address=ip_address
+    )
 
 
 def _validate(document: Document) -> None:
@@ -252,20 +324,21 @@ def _validate(document: Document) -> None:
         document.licence = Licence.NONE
     elif not document.licence:
         document.licence = Licence.LO2
-    document.full_clean(exclude=["owner", "current_version", "addressee"],
-                        validate_constraints=False)
+    document.full_clean(
+        exclude=["owner", "current_version", "addressee"], validate_constraints=False
+    )
 
 
-def _set_status(*, actor: User | None, document: Document, status: str,
-                ip_address: str | None) -> None:
+def _set_status(
+    *, actor: User | None, document: Document, status: str, ip_address: str | None
+) -> None:
     document.status = status
     if status == Status.PUBLISHED and document.published_on is None:
         document.published_on = timezone.localdate()
     document.updated_at = timezone.now()
     document.save(update_fields=["status", "published_on", "updated_at"])
     documents_changed.send(sender=Document, document_ids=[document.pk])
-    action = AuditEvent.Action.PUBLISH if status == Status.PUBLISHED \
-        else AuditEvent.Action.WITHDRAW
+    action = AuditEvent.Action.PUBLISH if status == Status.PUBLISHED else AuditEvent.Action.WITHDRAW
     audit_record(actor=actor, action=action, document=document, ip_address=ip_address)
 
 
@@ -275,34 +348,86 @@ def _permission_codename(level: str) -> str:
     return f"{level}_document"
 
 
-def grant_add(*, actor: User | None, document: Document, level: str = GrantLevel.VIEW,
-              user: User | None = None, group: Group | None = None,
-              authority: Authority | None = None, ip_address: str | None = None) -> None:
+def grant_add(
+    *,
+    actor: User | None,
+    document: Document,
+    level: str = GrantLevel.VIEW,
+    user: User | None = None,
+    group: Group | None = None,
+    authority: Authority | None = None,
+    ip_address: str | None = None,
+) -> None:
     """Give one principal (a user, a group, or all agents of an authority) view or change."""
-    _grant_change(actor=actor, document=document, level=level, user=user, group=group,
-                  authority=authority, ip_address=ip_address, add=True)
+    _grant_change(
+        actor=actor,
+        document=document,
+        level=level,
+        user=user,
+        group=group,
+        authority=authority,
+        ip_address=ip_address,
+        add=True,
+    )
 
 
-def grant_remove(*, actor: User | None, document: Document, level: str = GrantLevel.VIEW,
-                 user: User | None = None, group: Group | None = None,
-                 authority: Authority | None = None, ip_address: str | None = None) -> None:
-    _grant_change(actor=actor, document=document, level=level, user=user, group=group,
-                  authority=authority, ip_address=ip_address, add=False)
+def grant_remove(
+    *,
+    actor: User | None,
+    document: Document,
+    level: str = GrantLevel.VIEW,
+    user: User | None = None,
+    group: Group | None = None,
+    authority: Authority | None = None,
+    ip_address: str | None = None,
+) -> None:
+    _grant_change(
+        actor=actor,
+        document=document,
+        level=level,
+        user=user,
+        group=group,
+        authority=authority,
+        ip_address=ip_address,
+        add=False,
+    )
 
 
-def _grant_change(*, actor: User | None, document: Document, level: str, user: User | None,
-                  group: Group | None, authority: Authority | None, ip_address: str | None,
-                  add: bool) -> None:
+def _grant_change(
+    *,
+    actor: User | None,
+    document: Document,
+    level: str,
+    user: User | None,
+    group: Group | None,
+    authority: Authority | None,
+    ip_address: str | None,
+    add: bool,
+) -> None:
     with transaction.atomic(durable=True):
-        _grant_change_in_transaction(actor=actor, document=document, level=level, user=user,
-                                     group=group, authority=authority,
-                                     ip_address=ip_address, add=add)
+        _grant_change_in_transaction(
+            actor=actor,
+            document=document,
+            level=level,
+            user=user,
+            group=group,
+            authority=authority,
+            ip_address=ip_address,
+            add=add,
+        )
 
 
-def _grant_change_in_transaction(*, actor: User | None, document: Document, level: str,
-                                 user: User | None, group: Group | None,
-                                 authority: Authority | None, ip_address: str | None,
-                                 add: bool) -> None:
+def _grant_change_in_transaction(
+    *,
+    actor: User | None,
+    document: Document,
+    level: str,
+    user: User | None,
+    group: Group | None,
+    authority: Authority | None,
+    ip_address: str | None,
+    add: bool,
+) -> None:
     _require_editor(actor, document)
     codename = _permission_codename(level)
     grantee = _one_principal(user=user, group=group, authority=authority)
@@ -315,22 +440,31 @@ def _grant_change_in_transaction(*, actor: User | None, document: Document, leve
     else:
         (assign_perm if add else remove_perm)(f"documents.{codename}", user or group, document)
     documents_changed.send(sender=Document, document_ids=[document.pk])
-    audit_record(actor=actor, action=AuditEvent.Action.GRANT if add else AuditEvent.Action.REVOKE,
-                 document=document, ip_address=ip_address, level=level, grantee=grantee)
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.GRANT if add else AuditEvent.Action.REVOKE,
+        document=document,
+        ip_address=ip_address,
+        level=level,
+        grantee=grantee,
+    )
 
 
-def _one_principal(*, user: User | None, group: Group | None,
-                   authority: Authority | None) -> str:
+def _one_principal(*, user: User | None, group: Group | None, authority: Authority | None) -> str:
     """The grantee as the audit log records it ("user:<id>", "group:<id>"…)."""
-    given = [f"{k}:{v.pk}" for k, v in (("user", user), ("group", group),
-                                         ("authority", authority)) if v is not None]
+    given = [
+        f"{k}:{v.pk}"
+        for k, v in (("user", user), ("group", group), ("authority", authority))
+        if v is not None
+    ]
     if len(given) != 1:
         raise ValueError("Exactly one of user, group or authority is granted at a time.")
     return given[0]
 
 
-def document_access_record(*, actor: User | None, document: Document, action: str,
-                           ip_address: str | None = None) -> None:
+def document_access_record(
+    *, actor: User | None, document: Document, action: str, ip_address: str | None = None
+) -> None:
     """Log a read or download of a non-public document (public ones are not personal data)."""
     if not document.is_public:
         audit_record(actor=actor, action=action, document=document, ip_address=ip_address)

@@ -28,15 +28,18 @@ def extract_version_text(version_id: int) -> str:
     except (ExtractionError, OSError) as exc:
         DocumentVersion.objects.filter(pk=version_id).update(
             extraction_status=DocumentVersion.ExtractionStatus.FAILED,
-            extraction_error=str(exc)[:300])
+            extraction_error=str(exc)[:300],
+        )
         logger.warning("Text extraction failed for version %s: %s", version_id, exc)
         return "failed"
     with transaction.atomic():
         DocumentVersion.objects.filter(pk=version_id).update(
-            extraction_status=DocumentVersion.ExtractionStatus.DONE, extraction_error="")
+            extraction_status=DocumentVersion.ExtractionStatus.DONE, extraction_error=""
+        )
         # Only the current version's text describes the document.
         updated = Document.objects.filter(
-            pk=version.document_id, current_version_id=version_id).update(extracted_text=text)
+            pk=version.document_id, current_version_id=version_id
+        ).update(extracted_text=text)
         if updated:
             documents_changed.send(sender=Document, document_ids=[version.document_id])
     return "done"

@@ -54,14 +54,28 @@ MIME_TYPES = {
 }
 # Accepted extensions per kind, the usual one first.
 EXTENSIONS = {
-    "pdf": ("pdf",), "odt": ("odt",), "ods": ("ods",), "docx": ("docx",), "xlsx": ("xlsx",),
-    "csv": ("csv",), "txt": ("txt",), "json": ("json",), "png": ("png",), "jpeg": ("jpg", "jpeg"),
+    "pdf": ("pdf",),
+    "odt": ("odt",),
+    "ods": ("ods",),
+    "docx": ("docx",),
+    "xlsx": ("xlsx",),
+    "csv": ("csv",),
+    "txt": ("txt",),
+    "json": ("json",),
+    "png": ("png",),
+    "jpeg": ("jpg", "jpeg"),
 }
 LABELS = {
-    "pdf": "un document PDF", "odt": "un texte OpenDocument (ODT)",
-    "ods": "un tableur OpenDocument (ODS)", "docx": "un document Word (DOCX)",
-    "xlsx": "un classeur Excel (XLSX)", "png": "une image PNG", "jpeg": "une image JPEG",
-    "csv": "du texte", "txt": "du texte", "json": "du texte",
+    "pdf": "un document PDF",
+    "odt": "un texte OpenDocument (ODT)",
+    "ods": "un tableur OpenDocument (ODS)",
+    "docx": "un document Word (DOCX)",
+    "xlsx": "un classeur Excel (XLSX)",
+    "png": "une image PNG",
+    "jpeg": "une image JPEG",
+    "csv": "du texte",
+    "txt": "du texte",
+    "json": "du texte",
 }
 _EXT_KIND = {ext: kind for kind, exts in EXTENSIONS.items() for ext in exts}
 TEXT_KINDS = ("txt", "csv", "json")
@@ -85,8 +99,12 @@ _MAGIC = [
     (b"\xcf\xfa\xed\xfe", 0, "exécutable macOS (Mach-O)", _EXECUTABLE),
     (b"\xca\xfe\xba\xbe", 0, "programme Java ou exécutable macOS", _EXECUTABLE),
     (b"#!", 0, "script exécutable", _EXECUTABLE),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", 0,
-     "ancien format Office (.doc, .xls, .ppt) ou document chiffré", _REFUSED),
+    (
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
+        0,
+        "ancien format Office (.doc, .xls, .ppt) ou document chiffré",
+        _REFUSED,
+    ),
     (b"GIF87a", 0, "image GIF", _REFUSED),
     (b"GIF89a", 0, "image GIF", _REFUSED),
     (b"II*\x00", 0, "image TIFF", _REFUSED),
@@ -108,11 +126,13 @@ _BZIP2 = re.compile(rb"BZh[1-9]1AY&SY")
 
 # What browsers sniff as HTML, and markup that a text file has no reason to carry.
 _HTML_ANYWHERE = re.compile(
-    rb"<(?:!doctype\s+html|html|script|iframe|body|head|svg|object|embed)[\s/>]", re.IGNORECASE)
+    rb"<(?:!doctype\s+html|html|script|iframe|body|head|svg|object|embed)[\s/>]", re.IGNORECASE
+)
 _MARKUP_START = re.compile(rb"<(?:\?xml|!doctype|!--|[a-z][\w:.-]*[\s/>])", re.IGNORECASE)
 _SVG = re.compile(rb"<svg[\s/>]", re.IGNORECASE)
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"} | {
-    f"{port}{n}" for port in ("COM", "LPT") for n in [*"123456789", "¹", "²", "³"]}
+    f"{port}{n}" for port in ("COM", "LPT") for n in [*"123456789", "¹", "²", "³"]
+}
 # Bytes that never occur in Windows-1252 prose: controls other than \t\n\r, and unassigned codes.
 _NOT_CP1252_TEXT = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x81\x8d\x8f\x90\x9d]")
 
@@ -132,7 +152,8 @@ _PDF_OPAQUE = {"ObjStm", "Encrypt"}  # compressed or encrypted objects a byte sc
 _PDF_WATCHED = _PDF_ACTIVE | _PDF_CONTEXT | _PDF_OPAQUE
 _PDF_HINT = re.compile(
     rb"/(?:JavaScript|JS|Launch|SubmitForm|ImportData|GoTo[RE]|EmbeddedFile|RichMedia|URI|AA|XFA"
-    rb"|ObjStm|Encrypt)|#[0-9A-Fa-f]{2}")
+    rb"|ObjStm|Encrypt)|#[0-9A-Fa-f]{2}"
+)
 _PDF_LINK_SCHEMES = {"http", "https", "mailto", "tel"}
 # XFA elements that run code or send the form's data.
 _XFA_ACTIVE = re.compile(rb"<(?:[\w.-]+:)?(script|submit|execute)\b", re.IGNORECASE)
@@ -175,7 +196,8 @@ def sanitize_filename(raw: str) -> str:
         raise UploadRejected("Le nom du fichier est vide ou n'a pas d'extension.", "bad_name")
     if stem.split(".")[0].strip(" ").upper() in _WINDOWS_RESERVED:
         raise UploadRejected(
-            f"Le nom « {stem}.{ext} » est réservé par Windows ; renommez le fichier.", "bad_name")
+            f"Le nom « {stem}.{ext} » est réservé par Windows ; renommez le fichier.", "bad_name"
+        )
     stem = stem[: MAX_NAME - len(ext) - 1].rstrip(". ")
     return f"{stem}.{ext}"
 
@@ -196,7 +218,8 @@ def check_upload(fileobj: IO[bytes], raw_name: str, *, max_size: int) -> Checked
             raise UploadRejected(
                 f"Le contenu du fichier est {LABELS[kind]}, mais son nom (.{ext}) annonce {said}. "
                 f"Renommez-le en .{EXTENSIONS[kind][0]} ou choisissez le bon fichier.",
-                "extension_mismatch")
+                "extension_mismatch",
+            )
     finally:
         fileobj.seek(0)
     return CheckedFile(name, kind, MIME_TYPES[kind], scan.size, scan.sha256.hexdigest())
@@ -204,7 +227,8 @@ def check_upload(fileobj: IO[bytes], raw_name: str, *, max_size: int) -> Checked
 
 def _refused(label: str, code: str = _REFUSED) -> UploadRejected:
     return UploadRejected(
-        f"Ce type de fichier n'est pas accepté (contenu détecté : {label}). {ACCEPTED}", code)
+        f"Ce type de fichier n'est pas accepté (contenu détecté : {label}). {ACCEPTED}", code
+    )
 
 
 def _too_large(max_size: int) -> UploadRejected:
@@ -218,7 +242,9 @@ def _too_large(max_size: int) -> UploadRejected:
 def _corrupt(detail: str) -> UploadRejected:
     return UploadRejected(
         f"Le fichier est endommagé ou incomplet ({detail}) ; enregistrez-le à nouveau puis "
-        "réessayez.", "corrupt")
+        "réessayez.",
+        "corrupt",
+    )
 
 
 class _Scan:
@@ -304,7 +330,8 @@ def _detect(fileobj: IO[bytes], scan: _Scan, max_size: int) -> str | None:
         raise _refused("archive bzip2")
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise UploadRejected(
-            "Le fichier texte est en UTF-16 : enregistrez-le en UTF-8.", "bad_encoding")
+            "Le fichier texte est en UTF-16 : enregistrez-le en UTF-8.", "bad_encoding"
+        )
     return None
 
 
@@ -322,22 +349,29 @@ def _check_text(fileobj: IO[bytes], scan: _Scan, ext: str) -> str:
     if kind is not None and kind not in TEXT_KINDS:
         raise UploadRejected(
             f"Le contenu du fichier est du texte, mais son nom (.{ext}) annonce {LABELS[kind]}. "
-            "Pour du texte, utilisez l'extension .txt, .csv ou .json.", "extension_mismatch")
+            "Pour du texte, utilisez l'extension .txt, .csv ou .json.",
+            "extension_mismatch",
+        )
     if kind is None:
         raise UploadRejected(
             f"Le contenu est du texte, mais l'extension .{ext} n'est pas acceptée : utilisez "
-            f".txt, .csv ou .json. {ACCEPTED}", "type_not_allowed")
+            f".txt, .csv ou .json. {ACCEPTED}",
+            "type_not_allowed",
+        )
     if not scan.utf8 and (kind == "json" or not scan.cp1252):
         raise UploadRejected(
             "Le fichier texte n'est pas lisible : enregistrez-le en UTF-8 (ou Windows-1252 pour "
-            "un CSV ou un TXT) sans caractère de contrôle.", "bad_encoding")
+            "un CSV ou un TXT) sans caractère de contrôle.",
+            "bad_encoding",
+        )
     if kind == "json":
         reader = codecs.getreader("utf-8-sig")(fileobj)
         try:
             json.load(reader)
         except (ValueError, RecursionError) as exc:
             raise UploadRejected(
-                "Le fichier JSON n'est pas valide ; vérifiez sa syntaxe.", "corrupt") from exc
+                "Le fichier JSON n'est pas valide ; vérifiez sa syntaxe.", "corrupt"
+            ) from exc
     if kind == "csv":
         _check_csv(fileobj, "utf-8-sig" if scan.utf8 else "cp1252", scan.head)
     return kind
@@ -355,13 +389,13 @@ _CSV_BLANK = r"[ \t\r\n\x0b\x0c\u00a0\u202f]"
 # After the sign: digits, spaces, separators, a currency or percent sign, an exponent. With no
 # other letter, no function, DDE link or address can follow (E1, a cell, is harmless).
 _CSV_SIGNED_DATA = r"[-+\deE\s\u00a0\u202f.,()/%€$£]*(?:EUR\s*)?"
-_CSV_FORMULA = re.compile(
-    rf"\x00{_CSV_BLANK}*([=@]|[+-](?!{_CSV_SIGNED_DATA}(?:\x00|\Z)))")
+_CSV_FORMULA = re.compile(rf"\x00{_CSV_BLANK}*([=@]|[+-](?!{_CSV_SIGNED_DATA}(?:\x00|\Z)))")
 # A formula after another delimiter inside a cell (a spreadsheet set to split on commas opens a
 # semicolon file differently): only calls and DDE, to spare prose such as "12,-5 % (estimé)".
 _CSV_HIDDEN_FORMULA = re.compile(
     rf"[,;\t]{_CSV_BLANK}*\"?([=@](?=[^\x00]*[(|])|[+-](?=[^\x00]*\|)"
-    rf"|[+-](?={_CSV_BLANK}*[A-Za-z_'\"][^\x00]*\())")
+    rf"|[+-](?={_CSV_BLANK}*[A-Za-z_'\"][^\x00]*\())"
+)
 
 
 class _RawReader(io.RawIOBase):
@@ -396,8 +430,12 @@ def _csv_delimiter(head: bytes, encoding: str) -> str:
 def _check_csv(fileobj: IO[bytes], encoding: str, head: bytes) -> None:
     fileobj.seek(0)
     # newline="": \r\n, \r and \n end lines, and the csv module sees them (quoted line breaks).
-    text = io.TextIOWrapper(io.BufferedReader(_RawReader(fileobj), CHUNK), encoding=encoding,
-                            errors="replace", newline="")
+    text = io.TextIOWrapper(
+        io.BufferedReader(_RawReader(fileobj), CHUNK),
+        encoding=encoding,
+        errors="replace",
+        newline="",
+    )
     reader = csv.reader(text, delimiter=_csv_delimiter(head, encoding))
     header: list[str] = []
     try:
@@ -405,7 +443,8 @@ def _check_csv(fileobj: IO[bytes], encoding: str, head: bytes) -> None:
         for row in reader:
             joined = "\x00" + "\x00".join(row)
             found = _CSV_FORMULA.search(joined) or (
-                ("(" in joined or "|" in joined) and _CSV_HIDDEN_FORMULA.search(joined))
+                ("(" in joined or "|" in joined) and _CSV_HIDDEN_FORMULA.search(joined)
+            )
             if found:
                 column = joined.count("\x00", 0, found.start(1))
                 raise _csv_refused(line, column, found.group(1)[0], header)
@@ -414,7 +453,9 @@ def _check_csv(fileobj: IO[bytes], encoding: str, head: bytes) -> None:
     except csv.Error as exc:
         raise UploadRejected(
             f"Le fichier CSV n'est pas lisible (ligne {reader.line_num}) ; vérifiez les "
-            "guillemets et la longueur des cellules.", "corrupt") from exc
+            "guillemets et la longueur des cellules.",
+            "corrupt",
+        ) from exc
     finally:
         text.close()
         fileobj.seek(0)
@@ -429,27 +470,28 @@ def _csv_refused(line: int, column: int, char: str, header: list[str]) -> Upload
         f"Le fichier CSV contient une formule : la cellule ligne {line}, colonne {column}{title} "
         f"commence par « {char} », qu'un tableur exécuterait. Retirez ce caractère ou "
         "faites-le précéder d'une apostrophe ('), puis déposez le fichier à nouveau.",
-        "active_content")
+        "active_content",
+    )
 
 
 _PDF_REFUSALS = {
     "script": "Ce PDF contient du JavaScript (souvent les calculs ou contrôles d'un formulaire à "
-              "remplir, comme un CERFA) et n'est pas accepté. Retirez les scripts ou aplatissez le "
-              "formulaire (par exemple avec « Imprimer en PDF »), puis déposez-le à nouveau : les "
-              "formulaires à remplir sans script sont acceptés.",
+    "remplir, comme un CERFA) et n'est pas accepté. Retirez les scripts ou aplatissez le "
+    "formulaire (par exemple avec « Imprimer en PDF »), puis déposez-le à nouveau : les "
+    "formulaires à remplir sans script sont acceptés.",
     "action": "Ce PDF contient une action qui envoie ou importe des données, ou qui ouvre un "
-              "programme, un autre fichier ou un partage réseau, et n'est pas accepté. Retirez "
-              "cette action ou enregistrez-le à nouveau en PDF simple, par exemple avec « Imprimer "
-              "en PDF » ou en PDF/A.",
+    "programme, un autre fichier ou un partage réseau, et n'est pas accepté. Retirez "
+    "cette action ou enregistrez-le à nouveau en PDF simple, par exemple avec « Imprimer "
+    "en PDF » ou en PDF/A.",
     "open": "Ce PDF ouvre une adresse de lui-même (à l'ouverture du document ou d'une page, ou au "
-            "survol) et n'est pas accepté ; les liens sur lesquels on clique sont acceptés. "
-            "Retirez cette action automatique ou enregistrez-le à nouveau en PDF simple.",
+    "survol) et n'est pas accepté ; les liens sur lesquels on clique sont acceptés. "
+    "Retirez cette action automatique ou enregistrez-le à nouveau en PDF simple.",
     "link": "Ce PDF contient un lien vers un fichier local ou un partage réseau et n'est pas "
-            "accepté : seuls les liens web (http, https), de courriel et de téléphone le sont. "
-            "Remplacez ce lien par une adresse web puis déposez le fichier à nouveau.",
+    "accepté : seuls les liens web (http, https), de courriel et de téléphone le sont. "
+    "Remplacez ce lien par une adresse web puis déposez le fichier à nouveau.",
     "embedded": "Ce PDF contient un fichier joint ou un média interactif et n'est pas accepté. "
-                "Enregistrez-le à nouveau en PDF simple, par exemple avec « Imprimer en PDF » ou "
-                "en PDF/A.",
+    "Enregistrez-le à nouveau en PDF simple, par exemple avec « Imprimer en PDF » ou "
+    "en PDF/A.",
 }
 
 
@@ -458,8 +500,11 @@ def _pdf_refused(reason: str) -> UploadRejected:
 
 
 def _refuse_pdf_names(names: set[str]) -> None:
-    for reason, group in (("script", _PDF_SCRIPT), ("action", _PDF_ACTIONS),
-                          ("embedded", _PDF_EMBEDDED)):
+    for reason, group in (
+        ("script", _PDF_SCRIPT),
+        ("action", _PDF_ACTIONS),
+        ("embedded", _PDF_EMBEDDED),
+    ):
         if names & group:
             raise _pdf_refused(reason)
 
@@ -511,7 +556,9 @@ def _pdf_inspect(fileobj: IO[bytes], names: set[str], max_inflated: int) -> None
             if not opened:
                 raise UploadRejected(
                     "Ce PDF est protégé par un mot de passe ou un chiffrement qui empêche de le "
-                    "contrôler ; enregistrez-le sans protection.", "encrypted")
+                    "contrôler ; enregistrez-le sans protection.",
+                    "encrypted",
+                )
         names = set(names)
         inflated = 0
         for number in sorted({stream for stream, _ in reader.xref_objStm.values()}):
@@ -522,7 +569,9 @@ def _pdf_inspect(fileobj: IO[bytes], names: set[str], max_inflated: int) -> None
                 if inflated > max_inflated:  # pypdf caps each stream, not their sum
                     raise UploadRejected(
                         "Le PDF contient des données compressées anormales (taux de compression "
-                        "suspect) et n'est pas accepté.", "zip_bomb")
+                        "suspect) et n'est pas accepté.",
+                        "zip_bomb",
+                    )
                 names |= _pdf_names(data + b" ")
         _refuse_pdf_names(names)
         if names & _PDF_CONTEXT:
@@ -535,8 +584,9 @@ def _pdf_inspect(fileobj: IO[bytes], names: set[str], max_inflated: int) -> None
 
 def _pdf_objects(reader: pypdf.PdfReader) -> Iterator[object]:
     """Every object the cross-reference tables and object streams lead to."""
-    refs = {(number, generation) for generation, numbers in reader.xref.items()
-            for number in numbers}
+    refs = {
+        (number, generation) for generation, numbers in reader.xref.items() for number in numbers
+    }
     refs |= {(number, 0) for number in reader.xref_objStm}
     if len(refs) > _PDF_MAX_OBJECTS:
         raise _corrupt("PDF aux objets trop nombreux")
@@ -557,7 +607,8 @@ def _pdf_check_structure(reader: pypdf.PdfReader, max_inflated: int) -> None:
             if isinstance(item, DictionaryObject):
                 values = dict(item)  # raw values: references are not followed here
                 if _pdf_value(values.get("/S")) == "/URI" and not _pdf_web_link(
-                        _pdf_value(values.get("/URI"))):
+                    _pdf_value(values.get("/URI"))
+                ):
                     raise _pdf_refused("link")
                 if "/OpenAction" in values:
                     triggered.append(values["/OpenAction"])
@@ -629,7 +680,9 @@ def _pdf_check_xfa(forms: list[object], max_inflated: int) -> None:
             if inflated > max_inflated:
                 raise UploadRejected(
                     "Le PDF contient des données compressées anormales (taux de compression "
-                    "suspect) et n'est pas accepté.", "zip_bomb")
+                    "suspect) et n'est pas accepté.",
+                    "zip_bomb",
+                )
             found = _XFA_ACTIVE.search(data)
             if found:
                 raise _pdf_refused("script" if found.group(1).lower() == b"script" else "action")
@@ -658,7 +711,8 @@ def _check_image(fileobj: IO[bytes], kind: str, pil_format: str) -> str:
 def _image_too_large(width: int, height: int) -> UploadRejected:
     size = f" ({width} pixels sur {height})" if width else ""
     return UploadRejected(
-        f"L'image est trop grande{size} : 100 millions de pixels au maximum.", "image_too_large")
+        f"L'image est trop grande{size} : 100 millions de pixels au maximum.", "image_too_large"
+    )
 
 
 def _check_zip(fileobj: IO[bytes], max_size: int) -> str:
@@ -677,7 +731,9 @@ def _check_zip(fileobj: IO[bytes], max_size: int) -> str:
 def _check_zip_entries(infos: list[zipfile.ZipInfo], max_size: int) -> None:
     bomb = UploadRejected(
         "Le document contient une archive anormale (trop d'éléments ou taux de compression "
-        "suspect) et n'est pas accepté.", "zip_bomb")
+        "suspect) et n'est pas accepté.",
+        "zip_bomb",
+    )
     if len(infos) > MAX_ZIP_ENTRIES:
         raise bomb
     if len({info.filename for info in infos}) != len(infos):
@@ -689,11 +745,13 @@ def _check_zip_entries(infos: list[zipfile.ZipInfo], max_size: int) -> None:
         if ".." in name or "\\" in name or name.startswith("/") or re.match(r"[A-Za-z]:", name):
             raise UploadRejected(
                 "Le document contient un chemin de fichier dangereux et n'est pas accepté.",
-                "unsafe_archive")
+                "unsafe_archive",
+            )
         if info.flag_bits & 0x41:  # bit 0: encrypted; bit 6: strong encryption
             raise UploadRejected(
                 "Le document est protégé par un mot de passe ; enregistrez-le sans protection.",
-                "encrypted")
+                "encrypted",
+            )
         ratio = info.file_size / max(info.compress_size, 1)
         if ratio > 100 and info.file_size > 10 * 1024 * 1024:
             raise bomb
@@ -702,7 +760,9 @@ def _check_zip_entries(infos: list[zipfile.ZipInfo], max_size: int) -> None:
 def _macros() -> UploadRejected:
     return UploadRejected(
         "Le document contient des macros ou des contrôles actifs et n'est pas accepté. "
-        "Enregistrez-le sans macros (format .odt, .ods, .docx ou .xlsx).", "active_content")
+        "Enregistrez-le sans macros (format .odt, .ods, .docx ou .xlsx).",
+        "active_content",
+    )
 
 
 def _zip_kind(archive: zipfile.ZipFile, names: set[str], max_size: int) -> str:
@@ -719,7 +779,8 @@ def _zip_kind(archive: zipfile.ZipFile, names: set[str], max_size: int) -> str:
         if b"encryption-data" in manifest:
             raise UploadRejected(
                 "Le document est protégé par un mot de passe ; enregistrez-le sans protection.",
-                "encrypted")
+                "encrypted",
+            )
         if b"oleobject" in manifest.lower():
             raise _office_refused("embedded")
         _check_odf_parts(archive, names)
@@ -733,19 +794,20 @@ def _zip_kind(archive: zipfile.ZipFile, names: set[str], max_size: int) -> str:
     raise _refused("archive ZIP")
 
 
-def _ooxml_kind(archive: zipfile.ZipFile, names: set[str], max_size: int, *, embedded: bool
-                ) -> str:
+def _ooxml_kind(archive: zipfile.ZipFile, names: set[str], max_size: int, *, embedded: bool) -> str:
     """docx or xlsx (or, only inside another document, pptx), once its parts are checked."""
     types = _small_entry(archive, "[Content_Types].xml", 1024 * 1024).lower()
     defaults, overrides = _content_types(types)
     declared = " ".join([*defaults.values(), *overrides.values()])
     lowered = [n.lower() for n in names]
-    if (b"macroenabled" in types or b"macrosheet" in types
-            or any(word in declared for word in ("macroenabled", "macrosheet", "vbaproject",
-                                                  "activex"))
-            or any(n.endswith("vbaproject.bin") for n in lowered)
-            or any("/activex/" in n for n in lowered)
-            or any(n.startswith(("xl/macrosheets/", "xl/intlmacrosheets/")) for n in lowered)):
+    if (
+        b"macroenabled" in types
+        or b"macrosheet" in types
+        or any(word in declared for word in ("macroenabled", "macrosheet", "vbaproject", "activex"))
+        or any(n.endswith("vbaproject.bin") for n in lowered)
+        or any("/activex/" in n for n in lowered)
+        or any(n.startswith(("xl/macrosheets/", "xl/intlmacrosheets/")) for n in lowered)
+    ):
         raise _macros()
     if "word/document.xml" in names:
         kind = "docx"
@@ -765,32 +827,32 @@ def _ooxml_kind(archive: zipfile.ZipFile, names: set[str], max_size: int, *, emb
 
 _OFFICE_REFUSALS = {
     "dde": "Le document contient un champ DDE (ou un champ dont le code est construit par un "
-           "autre champ, ce qui sert à le masquer), qui peut lancer un programme, et n'est pas "
-           "accepté. Supprimez ce champ ou convertissez-le en texte, puis déposez le fichier à "
-           "nouveau.",
+    "autre champ, ce qui sert à le masquer), qui peut lancer un programme, et n'est pas "
+    "accepté. Supprimez ce champ ou convertissez-le en texte, puis déposez le fichier à "
+    "nouveau.",
     "formula": "Le classeur contient une formule qui peut lancer un programme ou envoyer des "
-               "données sur Internet (liaison DDE ou fonction WEBSERVICE) et n'est pas accepté. "
-               "Remplacez ces formules par leurs valeurs (Copier, puis Collage spécial > "
-               "Valeurs) et déposez le fichier à nouveau.",
+    "données sur Internet (liaison DDE ou fonction WEBSERVICE) et n'est pas accepté. "
+    "Remplacez ces formules par leurs valeurs (Copier, puis Collage spécial > "
+    "Valeurs) et déposez le fichier à nouveau.",
     "template": "Le document est rattaché à un modèle situé sur Internet ou sur un partage "
-                "réseau, que le traitement de texte télécharge à l'ouverture, et n'est pas "
-                "accepté. Détachez le modèle ou copiez le contenu dans un nouveau document, puis "
-                "déposez-le à nouveau.",
+    "réseau, que le traitement de texte télécharge à l'ouverture, et n'est pas "
+    "accepté. Détachez le modèle ou copiez le contenu dans un nouveau document, puis "
+    "déposez-le à nouveau.",
     "remote": "Le document charge un élément depuis Internet ou un partage réseau à son "
-              "ouverture (cadre, image, section ou feuille liée) et n'est pas accepté. "
-              "Incorporez cet élément dans le document ou supprimez la liaison, puis déposez-le "
-              "à nouveau.",
+    "ouverture (cadre, image, section ou feuille liée) et n'est pas accepté. "
+    "Incorporez cet élément dans le document ou supprimez la liaison, puis déposez-le "
+    "à nouveau.",
     "ole_link": "Le document contient un objet lié à un fichier externe (liaison OLE), mis à jour "
-                "à l'ouverture, et n'est pas accepté. Rompez la liaison (l'objet devient une "
-                "image ou un tableau) puis déposez le fichier à nouveau.",
+    "à l'ouverture, et n'est pas accepté. Rompez la liaison (l'objet devient une "
+    "image ou un tableau) puis déposez le fichier à nouveau.",
     "embedded": "Le document contient un objet incorporé (objet OLE, programme ou fichier joint) "
-                "et n'est pas accepté. Remplacez-le par une image ou un tableau, puis déposez le "
-                "fichier à nouveau.",
+    "et n'est pas accepté. Remplacez-le par une image ou un tableau, puis déposez le "
+    "fichier à nouveau.",
     "events": "Le document contient des scripts déclenchés par des événements (ouverture, clic) "
-              "et n'est pas accepté. Supprimez ces affectations de macros puis déposez le "
-              "fichier à nouveau.",
+    "et n'est pas accepté. Supprimez ces affectations de macros puis déposez le "
+    "fichier à nouveau.",
     "xml": "Le document contient des déclarations XML interdites (DTD ou entités) et n'est pas "
-           "accepté ; enregistrez-le à nouveau depuis votre traitement de texte ou tableur.",
+    "accepté ; enregistrez-le à nouveau depuis votre traitement de texte ou tableur.",
 }
 # Packages another Office document may embed (charts keep their data in a workbook); anything
 # else under embeddings/ (oleObject*.bin, programs, macro-enabled files) is refused.
@@ -801,8 +863,14 @@ _FORMULA_QUOTED_NAME = re.compile(r"'(?:[^']|'')*'")
 _FORMULA_FETCH = re.compile(r"\b(?:DDE|WEBSERVICE)\s*\(", re.IGNORECASE)
 _ODF_DDE = {"dde-source", "dde-connection-decl", "dde-connection", "dde-link"}
 _ODF_EMBEDDED = {"object-ole", "applet", "plugin"}
-_SCRIPT_URL = ("vnd.sun.star.script:", "vnd.sun.star.basic:", "macro:", "javascript:",
-               "vbscript:", "service:")
+_SCRIPT_URL = (
+    "vnd.sun.star.script:",
+    "vnd.sun.star.basic:",
+    "macro:",
+    "javascript:",
+    "vbscript:",
+    "service:",
+)
 _XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 _MATH_NS = ("officeDocument/2006/math", "officeDocument/math")
 
@@ -847,39 +915,66 @@ _MARKERS = {
     "dde": lambda raw, low: b"ddeLink" in raw and bool(_DDE_ELEMENT.search(raw)),
     "ole": lambda raw, low: b"oleLink" in raw and bool(_OLE_ELEMENT.search(raw)),
     "formula": lambda raw, low: bool(_FORMULA_ELEMENT.search(raw)),
-    "risky": lambda raw, low: (b"|" in raw or b"&#" in raw or b"webservice" in low
-                               or bool(_DDE_CALL.search(low))),
-    "odf": lambda raw, low: any(word in low for word in (
-        b"dde-", b"webservice", b"object-ole", b"applet", b"plugin", b"event-listener", b"href",
-        b"&#")) or bool(_DDE_CALL.search(low)),
+    "risky": lambda raw, low: (
+        b"|" in raw or b"&#" in raw or b"webservice" in low or bool(_DDE_CALL.search(low))
+    ),
+    "odf": lambda raw, low: (
+        any(
+            word in low
+            for word in (
+                b"dde-",
+                b"webservice",
+                b"object-ole",
+                b"applet",
+                b"plugin",
+                b"event-listener",
+                b"href",
+                b"&#",
+            )
+        )
+        or bool(_DDE_CALL.search(low))
+    ),
 }
 _OOXML_MARKERS = ("dtd", "field", "dde", "ole", "formula", "risky")
 _ODF_MARKERS = ("dtd", "odf")
-_PLAIN_ENCODINGS = {b"utf-8", b"utf8", b"us-ascii", b"ascii", b"iso-8859-1", b"latin-1",
-                    b"latin1", b"windows-1252", b"cp1252"}
+_PLAIN_ENCODINGS = {
+    b"utf-8",
+    b"utf8",
+    b"us-ascii",
+    b"ascii",
+    b"iso-8859-1",
+    b"latin-1",
+    b"latin1",
+    b"windows-1252",
+    b"cp1252",
+}
 _Event = Literal["start", "end"]
 _ALL_MARKERS = frozenset({"field", "dde", "ole", "formula", "risky", "odf"})
 
 
-def _part_markers(archive: zipfile.ZipFile, name: str, kinds: tuple[str, ...]
-                  ) -> frozenset[str] | None:
+def _part_markers(
+    archive: zipfile.ZipFile, name: str, kinds: tuple[str, ...]
+) -> frozenset[str] | None:
     """The markers a part holds, read in chunks; None when the part is not ASCII-compatible
     (UTF-16...), so that only a parse can tell. A part that declares a DTD is refused."""
     found: set[str] = set()
     carry = b""
     with archive.open(name) as part:
         head = part.read(CHUNK)
-        declared = re.match(rb"(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*[\"']([\w.-]+)",
-                            head)
-        if head.startswith((b"\xfe\xff", b"\xff\xfe")) or b"\x00" in head[:4] or (
-                declared and declared.group(1).lower() not in _PLAIN_ENCODINGS):
+        declared = re.match(rb"(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*[\"']([\w.-]+)", head)
+        if (
+            head.startswith((b"\xfe\xff", b"\xff\xfe"))
+            or b"\x00" in head[:4]
+            or (declared and declared.group(1).lower() not in _PLAIN_ENCODINGS)
+        ):
             return None
         chunk = head
         while chunk:
             window = carry + chunk
             lowered = window.lower()
-            found.update(kind for kind in kinds
-                         if kind not in found and _MARKERS[kind](window, lowered))
+            found.update(
+                kind for kind in kinds if kind not in found and _MARKERS[kind](window, lowered)
+            )
             carry = chunk[-64:]
             chunk = part.read(CHUNK)
     if "dtd" in found:
@@ -887,8 +982,13 @@ def _part_markers(archive: zipfile.ZipFile, name: str, kinds: tuple[str, ...]
     return frozenset(found)
 
 
-def _xml_events(archive: zipfile.ZipFile, name: str, events: tuple[_Event, ...] = ("end",), *,
-                screened: bool = False) -> Iterator[tuple[str, Element]]:
+def _xml_events(
+    archive: zipfile.ZipFile,
+    name: str,
+    events: tuple[_Event, ...] = ("end",),
+    *,
+    screened: bool = False,
+) -> Iterator[tuple[str, Element]]:
     """Parse one part as it streams out of the archive; no DTD, hence no entity, is allowed.
 
     A part ``screened`` (or found ASCII-compatible here) holds no DTD, so the standard parser
@@ -916,8 +1016,15 @@ def _local(tag: object) -> str:
     return str(tag).rpartition("}")[2]
 
 
-def _check_ooxml_parts(archive: zipfile.ZipFile, names: set[str], defaults: dict[str, str],
-                       overrides: dict[str, str], max_size: int, *, embedded: bool) -> None:
+def _check_ooxml_parts(
+    archive: zipfile.ZipFile,
+    names: set[str],
+    defaults: dict[str, str],
+    overrides: dict[str, str],
+    max_size: int,
+    *,
+    embedded: bool,
+) -> None:
     for name in sorted(names):
         lowered = name.lower()
         extension = lowered.rpartition(".")[2] if "." in lowered.rpartition("/")[2] else ""
@@ -1019,9 +1126,12 @@ def _check_office_xml(archive: zipfile.ZipFile, name: str) -> None:
                 _check_field_code(_attribute(element, "instr"))
         elif local == "instrText" and open_fields and not open_fields[-1][1][0]:
             open_fields[-1][0].append(element.text or "")
-        elif (formulas or not screened) and local in ("f", "definedName") and not any(
-                ns in tag for ns in _MATH_NS) and _dangerous_formula(element.text or "",
-                                                                     pipes=True):
+        elif (
+            (formulas or not screened)
+            and local in ("f", "definedName")
+            and not any(ns in tag for ns in _MATH_NS)
+            and _dangerous_formula(element.text or "", pipes=True)
+        ):
             raise _office_refused("formula")
 
 
@@ -1064,11 +1174,13 @@ def _check_odf_parts(archive: zipfile.ZipFile, names: set[str]) -> None:
         markers = _part_markers(archive, name, _ODF_MARKERS)
         if markers is not None and "odf" not in markers:
             continue
-        for event, element in _xml_events(archive, name, ("start", "end"),
-                                          screened=markers is not None):
+        for event, element in _xml_events(
+            archive, name, ("start", "end"), screened=markers is not None
+        ):
             if event == "start":
-                _check_odf_element(element, dde="dde" if name.endswith("content.xml")
-                                   else "formula")
+                _check_odf_element(
+                    element, dde="dde" if name.endswith("content.xml") else "formula"
+                )
 
 
 def _check_odf_element(element: Element, *, dde: str) -> None:
@@ -1090,8 +1202,9 @@ def _check_odf_element(element: Element, *, dde: str) -> None:
             raise _office_refused("remote")
 
 
-def _small_entry(archive: zipfile.ZipFile, name: str, limit: int, missing_ok: bool = False
-                 ) -> bytes:
+def _small_entry(
+    archive: zipfile.ZipFile, name: str, limit: int, missing_ok: bool = False
+) -> bytes:
     try:
         info = archive.getinfo(name)
     except KeyError:

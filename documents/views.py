@@ -30,14 +30,24 @@ def visible_document(request: HttpRequest, document_id: int) -> Document:
 def document_detail(request: HttpRequest, document_id: int) -> HttpResponse:
     document = visible_document(request, document_id)
     editor = can_edit(request.user, document)
-    document_access_record(actor=request.user, document=document,
-                           action=AuditEvent.Action.VIEW, ip_address=client_ip(request))
-    versions = (document.versions.select_related("created_by").order_by("-number")
-                if editor else [])
-    return render(request, "documents/detail.html", {
-        "document": document, "version": document.current_version, "versions": versions,
-        "is_editor": editor, "tags": list(document.tags.names()),
-    })
+    document_access_record(
+        actor=request.user,
+        document=document,
+        action=AuditEvent.Action.VIEW,
+        ip_address=client_ip(request),
+    )
+    versions = document.versions.select_related("created_by").order_by("-number") if editor else []
+    return render(
+        request,
+        "documents/detail.html",
+        {
+            "document": document,
+            "version": document.current_version,
+            "versions": versions,
+            "is_editor": editor,
+            "tags": list(document.tags.names()),
+        },
+    )
 
 
 @require_GET
@@ -46,8 +56,12 @@ def document_download(request: HttpRequest, document_id: int) -> HttpResponse:
     version = document.current_version
     if version is None:
         raise Http404
-    document_access_record(actor=request.user, document=document,
-                           action=AuditEvent.Action.DOWNLOAD, ip_address=client_ip(request))
+    document_access_record(
+        actor=request.user,
+        document=document,
+        action=AuditEvent.Action.DOWNLOAD,
+        ip_address=client_ip(request),
+    )
     return file_response(document, version)
 
 
@@ -55,11 +69,13 @@ def document_download(request: HttpRequest, document_id: int) -> HttpResponse:
 @require_GET
 def citizen_space(request: HttpRequest) -> HttpResponse:
     """Every document addressed to the signed-in person, by any authority, newest first."""
-    documents = (documents_visible_to(request.user)
-                 .filter(audience=Audience.PERSONAL, addressee=request.user)
-                 .select_related("owner", "current_version").order_by("-published_on", "-pk"))
-    senders = Authority.objects.filter(
-        pk__in=documents.values("owner_id")).order_by("name")
+    documents = (
+        documents_visible_to(request.user)
+        .filter(audience=Audience.PERSONAL, addressee=request.user)
+        .select_related("owner", "current_version")
+        .order_by("-published_on", "-pk")
+    )
+    senders = Authority.objects.filter(pk__in=documents.values("owner_id")).order_by("name")
     selected_authority = request.GET.get("collectivite", "")
     selected_type = request.GET.get("type", "")
     error = ""
@@ -80,8 +96,16 @@ def citizen_space(request: HttpRequest) -> HttpResponse:
         page_number, error = 1, exc.message
     # A page past the last one shows the last one.
     page = Paginator(documents, 20).get_page(page_number)
-    return render(request, "documents/citizen_space.html", {
-        "page_obj": page, "senders": senders, "types": DocumentType.choices,
-        "selected_authority": selected_authority, "selected_type": selected_type,
-        "error": error,
-    }, status=400 if error else 200)
+    return render(
+        request,
+        "documents/citizen_space.html",
+        {
+            "page_obj": page,
+            "senders": senders,
+            "types": DocumentType.choices,
+            "selected_authority": selected_authority,
+            "selected_type": selected_type,
+            "error": error,
+        },
+        status=400 if error else 200,
+    )

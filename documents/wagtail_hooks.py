@@ -39,8 +39,9 @@ def register_audit_log_url() -> list[URLPattern]:
 
 @hooks.register("register_admin_menu_item")  # type: ignore[untyped-decorator]  # Wagtail ships no types
 def register_audit_log_menu_item() -> AdministratorsMenuItem:
-    return AdministratorsMenuItem(_("Journal d'audit"), reverse("civis_audit_log"),
-                                  icon_name="list-ul", order=900)
+    return AdministratorsMenuItem(
+        _("Journal d'audit"), reverse("civis_audit_log"), icon_name="list-ul", order=900
+    )
 
 
 # The person-rights page (identity) lists what a person reads through documents.

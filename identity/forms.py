@@ -32,19 +32,23 @@ class AgentField(forms.CharField):
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("label", _("Agent (identifiant de connexion ou sujet fédéré)"))
-        kwargs.setdefault("help_text", _(
-            "L'adresse électronique n'est pas acceptée : son titulaire peut la changer."))
+        kwargs.setdefault(
+            "help_text",
+            _("L'adresse électronique n'est pas acceptée : son titulaire peut la changer."),
+        )
         super().__init__(**kwargs)
 
     def clean(self, value: Any) -> User:
         value = super().clean(value)
         user = find_agent(value)
         if user is None:
-            messages = [_("Aucun agent n'a exactement cet identifiant de connexion ou ce sujet "
-                          "fédéré.")]
+            messages = [
+                _("Aucun agent n'a exactement cet identifiant de connexion ou ce sujet fédéré.")
+            ]
             if "@" in value:
-                messages.append(_("Désignez l'agent par son identifiant, pas par son adresse "
-                                  "électronique."))
+                messages.append(
+                    _("Désignez l'agent par son identifiant, pas par son adresse électronique.")
+                )
             raise forms.ValidationError(" ".join(str(m) for m in messages))
         return user
 
@@ -55,12 +59,18 @@ class GrantForm(forms.Form):
 
     agent = AgentField()
     role = forms.ChoiceField(label=_("Rôle"))
-    starts_on = forms.DateField(label=_("Début"), required=False,
-                                widget=forms.DateInput(attrs={"type": "date"}),
-                                help_text=_("Vide : aujourd'hui."))
-    ends_on = forms.DateField(label=_("Fin"), required=False,
-                              widget=forms.DateInput(attrs={"type": "date"}),
-                              help_text=_("Vide : sans fin."))
+    starts_on = forms.DateField(
+        label=_("Début"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Vide : aujourd'hui."),
+    )
+    ends_on = forms.DateField(
+        label=_("Fin"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Vide : sans fin."),
+    )
     confirmed = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, ceiling: int, **kwargs: Any) -> None:
@@ -68,8 +78,11 @@ class GrantForm(forms.Form):
         self.fields["agent"].widget.attrs.update({"list": "civis-people", "autocomplete": "off"})
         # Only the roles the administrator may give are offered (the service checks again).
         role = cast(forms.ChoiceField, self.fields["role"])
-        role.choices = [(value, label) for value, label in Membership.Role.choices
-                        if ROLE_RANK[value] <= ceiling]
+        role.choices = [
+            (value, label)
+            for value, label in Membership.Role.choices
+            if ROLE_RANK[value] <= ceiling
+        ]
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -87,7 +100,8 @@ class GrantForm(forms.Form):
 class GroupForm(forms.Form):
     name = forms.CharField(label=_("Nom du groupe"), max_length=150)
     owner: forms.ModelChoiceField[Authority] = forms.ModelChoiceField(
-        label=_("Collectivité responsable"), queryset=None)
+        label=_("Collectivité responsable"), queryset=None
+    )
 
     def __init__(self, *args: Any, authorities: QuerySet[Authority], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

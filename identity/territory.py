@@ -65,8 +65,9 @@ def _read_list(path: Path) -> list[dict[str, Any]]:
     return content
 
 
-def _check(entries: list[dict[str, Any]], filename: str,
-           rules: dict[str, re.Pattern[str] | None]) -> None:
+def _check(
+    entries: list[dict[str, Any]], filename: str, rules: dict[str, re.Pattern[str] | None]
+) -> None:
     """Every entry has each field of ``rules``, as a non-empty string matching its pattern."""
     for index, entry in enumerate(entries, start=1):
         label = f"{filename}, entrée n° {index}"
@@ -125,18 +126,21 @@ def load_territory(directory: Path | str) -> TerritoryData:
         communes=loaded["communes.json"],
     )
     _check(data.regions, "regions.json", {"code": REGION_CODE, "nom": None})
-    _check(data.departements, "departements.json",
-           {"code": DEPARTEMENT_CODE, "region": REGION_CODE, "nom": None})
+    _check(
+        data.departements,
+        "departements.json",
+        {"code": DEPARTEMENT_CODE, "region": REGION_CODE, "nom": None},
+    )
     _check(data.epcis, "epci.json", {"code": SIREN, "nom": None})
     _check_epci_members(data.epcis)
-    _check(data.communes, "communes.json",
-           {"code": COMMUNE_CODE, "nom": None, "type": None})
+    _check(data.communes, "communes.json", {"code": COMMUNE_CODE, "nom": None, "type": None})
     current = [c for c in data.communes if c["type"] == CURRENT_COMMUNE]
     _check(current, "communes.json", {"region": REGION_CODE, "departement": DEPARTEMENT_CODE})
     _check_optional_siren(data.communes, "communes.json")
     region_of = {c["code"]: c["region"] for c in current}
     data.seat_regions = {
-        e["code"]: region_of[epci_seat_code(e)] for e in data.epcis
+        e["code"]: region_of[epci_seat_code(e)]
+        for e in data.epcis
         if epci_seat_code(e) in region_of
     }
     return data
@@ -148,8 +152,9 @@ def epci_seat_code(epci: dict[str, Any]) -> str:
     return code
 
 
-def select_scope(data: TerritoryData, *, region: str | None = None,
-                 epci: str | None = None) -> TerritoryData:
+def select_scope(
+    data: TerritoryData, *, region: str | None = None, epci: str | None = None
+) -> TerritoryData:
     """The part of the territory to import: all of France, one région, or one EPCI.
 
     Only current communes are kept (not delegated or associated ones, nor the municipal
@@ -174,9 +179,13 @@ def select_scope(data: TerritoryData, *, region: str | None = None,
         members = {m["code"] for m in epcis[0]["membres"]}
         communes = [c for c in communes if c["code"] in members]
     else:
-        return TerritoryData(regions=list(data.regions), departements=list(data.departements),
-                             epcis=list(data.epcis), communes=communes,
-                             seat_regions=seat_regions)
+        return TerritoryData(
+            regions=list(data.regions),
+            departements=list(data.departements),
+            epcis=list(data.epcis),
+            communes=communes,
+            seat_regions=seat_regions,
+        )
 
     region_codes = {c["region"] for c in communes}
     region_codes |= {seat_regions[e["code"]] for e in epcis if e["code"] in seat_regions}

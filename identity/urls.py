@@ -9,7 +9,10 @@ urlpatterns = [
     path("connexion/agent/", views.agent_route, name="agent_route"),
     path("connexion/oidc/retour/", oidc_views.OIDCCallbackView.as_view(), name="oidc_callback"),
     path("connexion/oidc/<slug:slug>/", oidc_views.OIDCStartView.as_view(), name="oidc_start"),
-    path("connexion/oidc/<slug:slug>/deconnexion-backchannel/",
-         oidc_views.backchannel_logout, name="oidc_backchannel_logout"),
+    path(
+        "connexion/oidc/<slug:slug>/deconnexion-backchannel/",
+        oidc_views.backchannel_logout,
+        name="oidc_backchannel_logout",
+    ),
     path("deconnexion/", views.LogoutView.as_view(), name="logout"),
 ]

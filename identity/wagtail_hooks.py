@@ -24,12 +24,17 @@ class RightsMenuItem(MenuItem):
 def register_rights_urls() -> list[URLPattern]:
     return [
         path("droits/", admin_views.rights_index, name="civis_rights"),
-        path("droits/collectivite/<int:pk>/", admin_views.authority_rights,
-             name="civis_rights_authority"),
-        path("droits/role/<int:pk>/retirer/", admin_views.membership_revoke,
-             name="civis_rights_revoke"),
-        path("droits/personne/<int:pk>/", admin_views.person_rights,
-             name="civis_rights_person"),
+        path(
+            "droits/collectivite/<int:pk>/",
+            admin_views.authority_rights,
+            name="civis_rights_authority",
+        ),
+        path(
+            "droits/role/<int:pk>/retirer/",
+            admin_views.membership_revoke,
+            name="civis_rights_revoke",
+        ),
+        path("droits/personne/<int:pk>/", admin_views.person_rights, name="civis_rights_person"),
         path("droits/groupes/", admin_views.group_index, name="civis_rights_groups"),
         path("droits/groupes/<int:pk>/", admin_views.group_detail, name="civis_rights_group"),
     ]
@@ -37,8 +42,7 @@ def register_rights_urls() -> list[URLPattern]:
 
 @hooks.register("register_admin_menu_item")  # type: ignore[untyped-decorator]  # Wagtail ships no types
 def register_rights_menu_item() -> RightsMenuItem:
-    return RightsMenuItem(_("Droits d'accès"), reverse("civis_rights"), icon_name="key",
-                          order=850)
+    return RightsMenuItem(_("Droits d'accès"), reverse("civis_rights"), icon_name="key", order=850)
 
 
 @hooks.register("register_admin_viewset")  # type: ignore[untyped-decorator]  # Wagtail ships no types

@@ -30,10 +30,10 @@ MAX_BODY_CHARS = 200_000  # PostgreSQL's tsvector is limited to 1 MB
 class IndexDoc:
     id: int
     title: str
-    meta: str                 # authority name, type label, tags: matched, weighted above body
-    body: str                 # summary and extracted text
+    meta: str  # authority name, type label, tags: matched, weighted above body
+    body: str  # summary and extracted text
     owner_id: int
-    scopes: tuple[int, ...]   # the owner and every authority above it (authority filter)
+    scopes: tuple[int, ...]  # the owner and every authority above it (authority filter)
     document_type: str
     year: int | None
     published_on: str | None
@@ -68,15 +68,16 @@ def _grants(ids: list[int]) -> tuple[dict[int, set[str]], dict[int, set[str]]]:
     view: dict[int, set[str]] = defaultdict(set)
     change: dict[int, set[str]] = defaultdict(set)
     for doc_id, user_id, codename in DocumentUserGrant.objects.filter(
-            content_object_id__in=ids).values_list("content_object_id", "user_id",
-                                                    "permission__codename"):
+        content_object_id__in=ids
+    ).values_list("content_object_id", "user_id", "permission__codename"):
         (change if codename == "change_document" else view)[doc_id].add(f"user:{user_id}")
     for doc_id, group_id, codename in DocumentGroupGrant.objects.filter(
-            content_object_id__in=ids).values_list("content_object_id", "group_id",
-                                                    "permission__codename"):
+        content_object_id__in=ids
+    ).values_list("content_object_id", "group_id", "permission__codename"):
         (change if codename == "change_document" else view)[doc_id].add(f"group:{group_id}")
     for doc_id, authority_id, level in DocumentAuthorityGrant.objects.filter(
-            document_id__in=ids).values_list("document_id", "authority_id", "level"):
+        document_id__in=ids
+    ).values_list("document_id", "authority_id", "level"):
         (change if level == "change" else view)[doc_id].add(f"agents:{authority_id}")
     return view, change
 
@@ -91,27 +92,68 @@ def index_documents(ids: Iterable[int], tree: AuthorityTree | None = None) -> li
     tree = tree or AuthorityTree()
     view, change = _grants(ids)
     tags: dict[int, list[str]] = defaultdict(list)
-    for doc_id, name in Document.tags.through.objects.filter(
-            content_object_id__in=ids).values_list("content_object_id", "tag__name"):
+    for doc_id, name in Document.tags.through.objects.filter(content_object_id__in=ids).values_list(
+        "content_object_id", "tag__name"
+    ):
         tags[doc_id].append(name)
     rows = Document.objects.filter(pk__in=ids).values_list(
-        "pk", "title", "summary", "extracted_text", "owner_id", "document_type",
-        "published_on", "status", "audience", "addressee_id", "current_version__kind")
+        "pk",
+        "title",
+        "summary",
+        "extracted_text",
+        "owner_id",
+        "document_type",
+        "published_on",
+        "status",
+        "audience",
+        "addressee_id",
+        "current_version__kind",
+    )
     out = []
-    for (pk, title, summary, text, owner_id, doc_type, published_on, status, audience,
-         addressee_id, kind) in rows:
+    for (
+        pk,
+        title,
+        summary,
+        text,
+        owner_id,
+        doc_type,
+        published_on,
+        status,
+        audience,
+        addressee_id,
+        kind,
+    ) in rows:
         chain = tree.chain(owner_id)
         principals = document_principals(
-            status=status, audience=audience, owner_chain=chain, addressee_id=addressee_id,
-            view_grants=view.get(pk, ()), change_grants=change.get(pk, ()))
-        meta = " ".join([tree.name.get(owner_id, ""), str(TYPE_LABELS.get(doc_type, "")),
-                         *sorted(tags.get(pk, []))])
-        out.append(IndexDoc(
-            id=pk, title=title, meta=meta, body=f"{summary}\n{text}"[:MAX_BODY_CHARS],
-            owner_id=owner_id, scopes=tuple(chain), document_type=doc_type,
-            year=published_on.year if published_on else None,
-            published_on=published_on.isoformat() if published_on else None,
-            kind=kind or "", principals=tuple(sorted(principals))))
+            status=status,
+            audience=audience,
+            owner_chain=chain,
+            addressee_id=addressee_id,
+            view_grants=view.get(pk, ()),
+            change_grants=change.get(pk, ()),
+        )
+        meta = " ".join(
+            [
+                tree.name.get(owner_id, ""),
+                str(TYPE_LABELS.get(doc_type, "")),
+                *sorted(tags.get(pk, [])),
+            ]
+        )
+        out.append(
+            IndexDoc(
+                id=pk,
+                title=title,
+                meta=meta,
+                body=f"{summary}\n{text}"[:MAX_BODY_CHARS],
+                owner_id=owner_id,
+                scopes=tuple(chain),
+                document_type=doc_type,
+                year=published_on.year if published_on else None,
+                published_on=published_on.isoformat() if published_on else None,
+                kind=kind or "",
+                principals=tuple(sorted(principals)),
+            )
+        )
     return out
 
 
@@ -119,8 +161,9 @@ def all_document_ids(batch: int = 2000) -> Iterator[list[int]]:
     """Every document id, in batches (a rebuild reads the store in slices)."""
     last = 0
     while True:
-        ids = list(Document.objects.filter(pk__gt=last).order_by("pk")
-                   .values_list("pk", flat=True)[:batch])
+        ids = list(
+            Document.objects.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:batch]
+        )
         if not ids:
             return
         yield ids

@@ -27,8 +27,9 @@ def lock_target(target: str) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"civis-{target}"])
 
 
-def apply_pending(*, due_only: bool = True,
-                 backends: dict[str, Backend] | None = None) -> tuple[dict[str, int], float | None]:
+def apply_pending(
+    *, due_only: bool = True, backends: dict[str, Backend] | None = None
+) -> tuple[dict[str, int], float | None]:
     """Apply pending outbox rows, per target; answers how many documents each one applied
     and, when a target failed, in how many seconds to retry. A failing target keeps its rows
     (with a later retry time); the others go on."""
@@ -60,12 +61,20 @@ def apply_pending(*, due_only: bool = True,
 
 
 def _postpone(target: str, row_ids: list[int], exc: Exception) -> float:
-    attempts = IndexOutbox.objects.filter(pk__in=row_ids).values_list(
-        "attempts", flat=True).first() or 0
-    delay = float(min(2 ** attempts, MAX_DELAY))
+    attempts = (
+        IndexOutbox.objects.filter(pk__in=row_ids).values_list("attempts", flat=True).first() or 0
+    )
+    delay = float(min(2**attempts, MAX_DELAY))
     IndexOutbox.objects.filter(pk__in=row_ids).update(
-        attempts=F("attempts") + 1, last_error=str(exc)[:500],
-        available_at=timezone.now() + datetime.timedelta(seconds=delay))
-    logger.warning("Search index %s unavailable (%s rows kept, retry in %ss): %s",
-                   target, len(row_ids), delay, exc)
+        attempts=F("attempts") + 1,
+        last_error=str(exc)[:500],
+        available_at=timezone.now() + datetime.timedelta(seconds=delay),
+    )
+    logger.warning(
+        "Search index %s unavailable (%s rows kept, retry in %ss): %s",
+        target,
+        len(row_ids),
+        delay,
+        exc,
+    )
     return delay

@@ -21,9 +21,15 @@ PUBLIC = "public"
 SIGNED_IN = "signed_in"
 
 
-def document_principals(*, status: str, audience: str, owner_chain: list[int],
-                        addressee_id: int | None, view_grants: Iterable[str],
-                        change_grants: Iterable[str]) -> set[str]:
+def document_principals(
+    *,
+    status: str,
+    audience: str,
+    owner_chain: list[int],
+    addressee_id: int | None,
+    view_grants: Iterable[str],
+    change_grants: Iterable[str],
+) -> set[str]:
     """``owner_chain``: the owner then every authority above it. Grants are principal strings
     (``user:<id>``, ``group:<id>``, ``agents:<authority id>``)."""
     owner = owner_chain[0]

@@ -49,7 +49,7 @@ class SearchQuery:
 @dataclass
 class SearchResult:
     total: int
-    hits: list[tuple[int, float]]                       # (document id, score), in order
+    hits: list[tuple[int, float]]  # (document id, score), in order
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     backend: str = ""
 
@@ -57,24 +57,28 @@ class SearchResult:
 def clean_text(raw: str) -> str:
     text = raw.strip()
     if len(text) > MAX_QUERY_LENGTH:
-        raise BadQuery("q", _("Votre recherche est trop longue (%(max)d caractères au plus).")
-                       % {"max": MAX_QUERY_LENGTH})
+        raise BadQuery(
+            "q",
+            _("Votre recherche est trop longue (%(max)d caractères au plus).")
+            % {"max": MAX_QUERY_LENGTH},
+        )
     return text
 
 
 def clean_document_type(raw: str) -> str:
     document_type = raw.strip()
     if document_type and document_type not in DocumentType.values:
-        raise BadQuery("type", "Type de document inconnu. Valeurs possibles : "
-                       + ", ".join(DocumentType.values) + ".")
+        raise BadQuery(
+            "type",
+            "Type de document inconnu. Valeurs possibles : " + ", ".join(DocumentType.values) + ".",
+        )
     return document_type
 
 
 def clean_format(raw: str) -> str:
     kind = raw.strip().lower()
     if kind and kind not in FORMATS:
-        raise BadQuery("format", "Format inconnu. Valeurs possibles : "
-                       + ", ".join(FORMATS) + ".")
+        raise BadQuery("format", "Format inconnu. Valeurs possibles : " + ", ".join(FORMATS) + ".")
     return kind
 
 
@@ -97,8 +101,9 @@ def _int(params: Mapping[str, str], name: str, low: int, high: int) -> int | Non
     return parse_optional_int(params.get(name), field=name, low=low, high=high)
 
 
-def query_from_params(params: Mapping[str, str], *,
-                      authority_names: tuple[str, ...] = ("authority",)) -> SearchQuery:
+def query_from_params(
+    params: Mapping[str, str], *, authority_names: tuple[str, ...] = ("authority",)
+) -> SearchQuery:
     """Validate the search page's GET parameters (the API validates the same ones through
     search.api.SearchParams, with the same functions); unknown values are errors, never
     silently ignored. Integers are parsed strictly by core.params (a bad one is a 400)."""
@@ -111,8 +116,13 @@ def query_from_params(params: Mapping[str, str], *,
     year = _int(params, "year", MIN_YEAR, MAX_YEAR)
     kind = clean_format(params.get("format") or "")
     sort = clean_sort(params.get("sort") or "")
-    return SearchQuery(text=text, authority_id=authority_id, document_type=document_type,
-                       year=year, kind=kind, sort=sort,
-                       page=_int(params, "page", 1, MAX_PAGE) or 1,
-                       page_size=_int(params, "page_size", 1, MAX_PAGE_SIZE)
-                       or DEFAULT_PAGE_SIZE)
+    return SearchQuery(
+        text=text,
+        authority_id=authority_id,
+        document_type=document_type,
+        year=year,
+        kind=kind,
+        sort=sort,
+        page=_int(params, "page", 1, MAX_PAGE) or 1,
+        page_size=_int(params, "page_size", 1, MAX_PAGE_SIZE) or DEFAULT_PAGE_SIZE,
+    )

@@ -46,8 +46,9 @@ def documents_changed(document_ids: Iterable[int]) -> None:
         else:
             later.append(name)
     if later:
-        IndexOutbox.objects.bulk_create([IndexOutbox(document_id=i, target=name)
-                                         for name in later for i in ids])
+        IndexOutbox.objects.bulk_create(
+            [IndexOutbox(document_id=i, target=name) for name in later for i in ids]
+        )
         transaction.on_commit(schedule_apply, robust=True)
 
 
@@ -57,15 +58,19 @@ def authorities_moved(authority_ids: Iterable[int]) -> int:
     from documents.models import Document
     from identity.selectors import subtree_ids
 
-    ids = list(Document.objects.filter(owner_id__in=subtree_ids(set(authority_ids)))
-               .values_list("pk", flat=True))
+    ids = list(
+        Document.objects.filter(owner_id__in=subtree_ids(set(authority_ids))).values_list(
+            "pk", flat=True
+        )
+    )
     for start in range(0, len(ids), 5000):
-        documents_changed(ids[start:start + 5000])
+        documents_changed(ids[start : start + 5000])
     return len(ids)
 
 
-def apply_outbox(*, due_only: bool = True,
-                 backends: dict[str, Backend] | None = None) -> dict[str, int]:
+def apply_outbox(
+    *, due_only: bool = True, backends: dict[str, Backend] | None = None
+) -> dict[str, int]:
     """Apply pending outbox rows now; a failing target is retried later by the worker."""
     applied, retry_in = apply_pending(due_only=due_only, backends=backends)
     if retry_in is not None:
@@ -97,11 +102,15 @@ def index_check(backends: dict[str, Backend] | None = None) -> list[IndexReport]
     reports = []
     for name, backend in (backends or targets()).items():
         actual = backend.fingerprints()
-        reports.append(IndexReport(
-            target=name, documents=len(expected),
-            missing=sorted(set(expected) - set(actual)),
-            extra=sorted(set(actual) - set(expected)),
-            stale=sorted(i for i in set(expected) & set(actual) if expected[i] != actual[i])))
+        reports.append(
+            IndexReport(
+                target=name,
+                documents=len(expected),
+                missing=sorted(set(expected) - set(actual)),
+                extra=sorted(set(actual) - set(expected)),
+                stale=sorted(i for i in set(expected) & set(actual) if expected[i] != actual[i]),
+            )
+        )
     return reports
 
 
@@ -110,7 +119,7 @@ def repair(name: str, backend: Backend) -> int:
     report = index_check({name: backend})[0]
     ids = set(report.missing) | set(report.stale) | set(report.extra)
     for start in range(0, len(ids), BATCH):
-        chunk = sorted(ids)[start:start + BATCH]
+        chunk = sorted(ids)[start : start + BATCH]
         with transaction.atomic():
             lock_target(name)
             docs = index_documents(chunk)
@@ -129,7 +138,8 @@ def reindex(backends: dict[str, Backend] | None = None, batch: int = 1000) -> di
     for name, backend in (backends or targets()).items():
         if hasattr(backend, "rebuild"):
             counts[name] = backend.rebuild(
-                index_documents(ids, tree) for ids in all_document_ids(batch))
+                index_documents(ids, tree) for ids in all_document_ids(batch)
+            )
             repair(name, backend)
         else:
             count, seen = 0, set[int]()

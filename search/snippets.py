@@ -41,14 +41,13 @@ def snippet(text: str, stems: set[str], width: int = WIDTH) -> SafeString:
     if best_score <= 0:
         best = text
     if len(best) > width:
-        first = next((m.start() for m in TOKEN.finditer(best) if _stem_of(m.group()) in stems),
-                     0)
+        first = next((m.start() for m in TOKEN.finditer(best) if _stem_of(m.group()) in stems), 0)
         start = max(0, min(first - width // 4, len(best) - width))
-        best = ("…" if start else "") + best[start:start + width] + "…"
+        best = ("…" if start else "") + best[start : start + width] + "…"
     out, last = [], 0
     for match in TOKEN.finditer(best):
         if _stem_of(match.group()) in stems:
-            out += [escape(best[last:match.start()]), "<mark>", escape(match.group()), "</mark>"]
+            out += [escape(best[last : match.start()]), "<mark>", escape(match.group()), "</mark>"]
             last = match.end()
     out.append(escape(best[last:]))
     return mark_safe("".join(out))  # noqa: S308 - every piece is escaped above

@@ -18,8 +18,12 @@ from search.selectors import SearchPage, search_documents, search_pages
 # The page receives "collectivite" from the search box of authority pages.
 PAGE_AUTHORITY_PARAMS = ("collectivite", "authority")
 FACET_PARAMS = {"authority": "collectivite", "type": "type", "year": "year", "format": "format"}
-FACET_TITLES = {"authority": "Collectivité", "type": "Type de document", "year": "Année",
-                "format": "Format"}
+FACET_TITLES = {
+    "authority": "Collectivité",
+    "type": "Type de document",
+    "year": "Année",
+    "format": "Format",
+}
 
 
 def _url(request: HttpRequest, **changes: str | None) -> str:
@@ -55,27 +59,44 @@ def search_page(request: HttpRequest) -> HttpResponse:
     context["search"] = query
     if query.authority_id:
         context["scope_authority"] = Authority.objects.filter(pk=query.authority_id).first()
-    if not (query.text or query.authority_id or query.document_type or query.year
-            or query.kind):
+    if not (query.text or query.authority_id or query.document_type or query.year or query.kind):
         return render(request, "search/search.html", context)
     page = search_documents(request.user, query)
     if query.page > page.last_page:
-        context["error"] = (f"La page {query.page} n'existe pas : les résultats s'arrêtent à la "
-                            f"page {page.last_page}.")
+        context["error"] = (
+            f"La page {query.page} n'existe pas : les résultats s'arrêtent à la "
+            f"page {page.last_page}."
+        )
         return render(request, "search/search.html", context, status=400)
     facets = []
     for name, values in page.facets.items():
         param = FACET_PARAMS[name]
-        facets.append({
-            "name": name, "title": FACET_TITLES[name],
-            "values": [{"label": v.label, "count": v.count, "selected": v.selected,
-                        "url": _url(request, **{param: None if v.selected else v.value})}
-                       for v in values],
-        })
-    context.update({
-        "page": page, "facets": facets, "links": _page_links(request, page),
-        "sort_urls": {"relevance": _url(request, sort=None), "date": _url(request, sort="date")},
-        "pages": search_pages(query.text) if query.page == 1 else [],
-        "clear_filters_url": f"{reverse('search')}?{urlencode({'q': query.text})}",
-    })
+        facets.append(
+            {
+                "name": name,
+                "title": FACET_TITLES[name],
+                "values": [
+                    {
+                        "label": v.label,
+                        "count": v.count,
+                        "selected": v.selected,
+                        "url": _url(request, **{param: None if v.selected else v.value}),
+                    }
+                    for v in values
+                ],
+            }
+        )
+    context.update(
+        {
+            "page": page,
+            "facets": facets,
+            "links": _page_links(request, page),
+            "sort_urls": {
+                "relevance": _url(request, sort=None),
+                "date": _url(request, sort="date"),
+            },
+            "pages": search_pages(query.text) if query.page == 1 else [],
+            "clear_filters_url": f"{reverse('search')}?{urlencode({'q': query.text})}",
+        }
+    )
     return render(request, "search/search.html", context)

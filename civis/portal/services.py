@@ -26,8 +26,9 @@ def home_page_ensure(*, title: str, territory: Authority | None) -> HomePage:
         home.save()
     site = Site.objects.filter(is_default_site=True).first()
     if site is None:
-        Site.objects.create(hostname="localhost", port=80, root_page=home, is_default_site=True,
-                            site_name=title)
+        Site.objects.create(
+            hostname="localhost", port=80, root_page=home, is_default_site=True, site_name=title
+        )
     elif site.root_page_id != home.pk:
         previous_root = site.root_page
         site.root_page = home
@@ -67,11 +68,14 @@ def authority_pages_sync(*, home: HomePage, authorities: Iterable[Authority]) ->
     """
     counts = {"created": 0, "updated": 0, "moved": 0}
     ordered = _top_down(
-        Authority.objects.filter(pk__in=[a.pk for a in authorities])
-        .select_related("parent__parent__parent")
+        Authority.objects.filter(pk__in=[a.pk for a in authorities]).select_related(
+            "parent__parent__parent"
+        )
     )
-    pages = {p.authority_id: p for p in AuthorityPage.objects.filter(
-        authority__in=[a.pk for a in ordered])}
+    pages = {
+        p.authority_id: p
+        for p in AuthorityPage.objects.filter(authority__in=[a.pk for a in ordered])
+    }
     slugs_by_parent: dict[int, set[str]] = {}
 
     def taken_slugs(parent: Page) -> set[str]:
@@ -82,14 +86,20 @@ def authority_pages_sync(*, home: HomePage, authorities: Iterable[Authority]) ->
     for authority in ordered:
         parent_page: Page = home
         if authority.parent_id is not None:
-            parent_page = pages.get(authority.parent_id) or AuthorityPage.objects.filter(
-                authority_id=authority.parent_id).first() or home
+            parent_page = (
+                pages.get(authority.parent_id)
+                or AuthorityPage.objects.filter(authority_id=authority.parent_id).first()
+                or home
+            )
         page = pages.get(authority.pk)
         if page is None:
             description = _("Documents et services de %(name)s") % {"name": authority.name}
-            page = AuthorityPage(title=authority.name, authority=authority,
-                                 slug=_unique_slug(authority, taken_slugs(parent_page)),
-                                 search_description=description)
+            page = AuthorityPage(
+                title=authority.name,
+                authority=authority,
+                slug=_unique_slug(authority, taken_slugs(parent_page)),
+                search_description=description,
+            )
             parent_page.add_child(instance=page)
             pages[authority.pk] = page
             counts["created"] += 1

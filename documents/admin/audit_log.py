@@ -28,7 +28,7 @@ READINGS = frozenset({AuditEvent.Action.VIEW, AuditEvent.Action.DOWNLOAD})
 class AuditRow:
     event: AuditEvent
     document_readable: bool  # title and detail shown
-    reader_shown: bool       # actor and IP address shown
+    reader_shown: bool  # actor and IP address shown
 
 
 def _rows(events: list[AuditEvent], principals: Principals, readable: set[int]) -> list[AuditRow]:
@@ -39,10 +39,17 @@ def _rows(events: list[AuditEvent], principals: Principals, readable: set[int]) 
             rows.append(AuditRow(event, document_readable=True, reader_shown=True))
             continue
         private_reading = event.action in READINGS and document.audience == Audience.PERSONAL
-        rows.append(AuditRow(
-            event, document_readable=principals.superuser or document.pk in readable,
-            reader_shown=(not private_reading or principals.superuser
-                          or document.owner_id in principals.agent_of)))
+        rows.append(
+            AuditRow(
+                event,
+                document_readable=principals.superuser or document.pk in readable,
+                reader_shown=(
+                    not private_reading
+                    or principals.superuser
+                    or document.owner_id in principals.agent_of
+                ),
+            )
+        )
     return rows
 
 
@@ -60,7 +67,13 @@ def audit_log_view(request: HttpRequest) -> HttpResponse:
     listed = list(page.object_list)
     # One query for the page: which of its documents the viewer may read.
     ids = {event.document_id for event in listed if event.document_id}
-    readable = set(documents_visible_to(request.user).filter(pk__in=ids)
-                   .values_list("pk", flat=True)) if ids and not principals.superuser else set()
-    return render(request, "documents/admin/audit_log.html", {
-        "page_obj": page, "rows": _rows(listed, principals, readable)})
+    readable = (
+        set(documents_visible_to(request.user).filter(pk__in=ids).values_list("pk", flat=True))
+        if ids and not principals.superuser
+        else set()
+    )
+    return render(
+        request,
+        "documents/admin/audit_log.html",
+        {"page_obj": page, "rows": _rows(listed, principals, readable)},
+    )

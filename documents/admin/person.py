@@ -35,31 +35,55 @@ def _rows(documents: list[Document], readable_ids: set[int]) -> list[SectionRow]
     return [document_label(d, readable_ids) for d in shown + hidden]
 
 
-def person_document_sections(viewer: User | AnonymousUser,
-                             person: User) -> list[PersonSection]:
+def person_document_sections(viewer: User | AnonymousUser, person: User) -> list[PersonSection]:
     """What ``person`` reads: a count, the documents shared with their groups and those
     granted to them by name — titles only where ``viewer`` may read them too."""
     readable = documents_visible_to(person)
     group_ids = principals_of(person).group_ids
-    through_groups = list(
-        readable.filter(pk__in=DocumentGroupGrant.objects.filter(group_id__in=group_ids)
-                        .values("content_object_id"))
-        .select_related("owner").order_by("-pk")[:LISTED]) if group_ids else []
-    by_name = list(Document.objects.filter(
-        pk__in=DocumentUserGrant.objects.filter(user=person).values("content_object_id"))
-        .select_related("owner").order_by("-pk")[:LISTED])
+    through_groups = (
+        list(
+            readable.filter(
+                pk__in=DocumentGroupGrant.objects.filter(group_id__in=group_ids).values(
+                    "content_object_id"
+                )
+            )
+            .select_related("owner")
+            .order_by("-pk")[:LISTED]
+        )
+        if group_ids
+        else []
+    )
+    by_name = list(
+        Document.objects.filter(
+            pk__in=DocumentUserGrant.objects.filter(user=person).values("content_object_id")
+        )
+        .select_related("owner")
+        .order_by("-pk")[:LISTED]
+    )
     ids = {d.pk for d in through_groups + by_name}
-    viewer_reads = set(documents_visible_to(viewer).filter(pk__in=ids)
-                       .values_list("pk", flat=True)) if ids else set()
+    viewer_reads = (
+        set(documents_visible_to(viewer).filter(pk__in=ids).values_list("pk", flat=True))
+        if ids
+        else set()
+    )
     count = readable.count()
-    sections = [PersonSection(
-        _("Ce que cette personne peut lire"),
-        ngettext("%(count)d document lisible en tout.", "%(count)d documents lisibles en tout.",
-                 count) % {"count": count})]
+    sections = [
+        PersonSection(
+            _("Ce que cette personne peut lire"),
+            ngettext(
+                "%(count)d document lisible en tout.",
+                "%(count)d documents lisibles en tout.",
+                count,
+            )
+            % {"count": count},
+        )
+    ]
     if through_groups:
-        sections.append(PersonSection(_("Grâce à ses groupes"),
-                                      rows=_rows(through_groups, viewer_reads)))
+        sections.append(
+            PersonSection(_("Grâce à ses groupes"), rows=_rows(through_groups, viewer_reads))
+        )
     if by_name:
-        sections.append(PersonSection(_("Accès donnés nommément"),
-                                      rows=_rows(by_name, viewer_reads)))
+        sections.append(
+            PersonSection(_("Accès donnés nommément"), rows=_rows(by_name, viewer_reads))
+        )
     return sections

@@ -24,8 +24,9 @@ LIMIT = 10  # as Wagtail's
 @never_cache
 @require_admin_access  # type: ignore[untyped-decorator]  # Wagtail ships no types
 @require_GET
-def tag_autocomplete(request: HttpRequest, app_name: str | None = None,
-                     model_name: str | None = None) -> JsonResponse:
+def tag_autocomplete(
+    request: HttpRequest, app_name: str | None = None, model_name: str | None = None
+) -> JsonResponse:
     """Tag names starting with ``term``, used on a document ``request.user`` may read
     (``documents_visible_to`` includes every document they may edit). The per-model variant
     answers the same for every tag model: documents are the only tagged content here."""
@@ -33,14 +34,21 @@ def tag_autocomplete(request: HttpRequest, app_name: str | None = None,
     if not term:
         return JsonResponse([], safe=False)
     used = TaggedDocument.objects.filter(
-        content_object__in=documents_visible_to(request.user)).values("tag_id")
-    names = (Tag.objects.filter(name__istartswith=term, pk__in=used)
-             .order_by("name").values_list("name", flat=True)[:LIMIT])
+        content_object__in=documents_visible_to(request.user)
+    ).values("tag_id")
+    names = (
+        Tag.objects.filter(name__istartswith=term, pk__in=used)
+        .order_by("name")
+        .values_list("name", flat=True)[:LIMIT]
+    )
     return JsonResponse(list(names), safe=False)
 
 
 urlpatterns = [
     path("tag-autocomplete/", tag_autocomplete, name="civis_tag_autocomplete"),
-    path("tag-autocomplete/<slug:app_name>/<slug:model_name>/", tag_autocomplete,
-         name="civis_tag_model_autocomplete"),
+    path(
+        "tag-autocomplete/<slug:app_name>/<slug:model_name>/",
+        tag_autocomplete,
+        name="civis_tag_model_autocomplete",
+    ),
 ]

@@ -44,26 +44,45 @@ class DocumentPermissionPolicy(ScopedPermissionPolicy):
 
 
 class DocumentForm(WagtailAdminModelForm):
-    ACTIONS = [("", _("Ne pas changer le statut")), ("publish", _("Publier")),
-               ("withdraw", _("Retirer"))]
+    ACTIONS = [
+        ("", _("Ne pas changer le statut")),
+        ("publish", _("Publier")),
+        ("withdraw", _("Retirer")),
+    ]
 
-    file = forms.FileField(label=_("Fichier"), required=False, help_text=_(
-        "PDF, ODT, ODS, DOCX, XLSX, CSV, TXT, JSON, PNG ou JPEG. Remplacer le fichier crée "
-        "une nouvelle version ; les précédentes sont conservées."))
-    addressee_username = forms.CharField(label=_("Destinataire (identifiant du citoyen)"),
-                                         required=False, help_text=_(
-                                             "Seulement pour un document personnel."))
-    tag_names = forms.CharField(label=_("Mots-clés"), required=False,
-                                help_text=_("Séparés par des virgules."))
+    file = forms.FileField(
+        label=_("Fichier"),
+        required=False,
+        help_text=_(
+            "PDF, ODT, ODS, DOCX, XLSX, CSV, TXT, JSON, PNG ou JPEG. Remplacer le fichier crée "
+            "une nouvelle version ; les précédentes sont conservées."
+        ),
+    )
+    addressee_username = forms.CharField(
+        label=_("Destinataire (identifiant du citoyen)"),
+        required=False,
+        help_text=_("Seulement pour un document personnel."),
+    )
+    tag_names = forms.CharField(
+        label=_("Mots-clés"), required=False, help_text=_("Séparés par des virgules.")
+    )
     status_action = forms.ChoiceField(label=_("Statut"), choices=ACTIONS, required=False)
 
     class Meta:
         model = Document
-        fields = ["owner", "title", "summary", "document_type", "published_on", "audience",
-                  "licence"]
+        fields = [
+            "owner",
+            "title",
+            "summary",
+            "document_type",
+            "published_on",
+            "audience",
+            "licence",
+        ]
 
-    def __init__(self, *args: Any, for_user: User | AnonymousUser | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, for_user: User | AnonymousUser | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, for_user=for_user, **kwargs)
         self.fields["owner"].queryset = authorities_publishable_by(for_user).order_by("name")
         if self.instance.pk:
@@ -73,8 +92,10 @@ class DocumentForm(WagtailAdminModelForm):
             self.initial["tag_names"] = ", ".join(sorted(self.instance.tags.names()))
         else:
             self.fields["file"].required = True
-            self.fields["status_action"].choices = [("", _("Enregistrer comme brouillon")),
-                                                    ("publish", _("Publier"))]
+            self.fields["status_action"].choices = [
+                ("", _("Enregistrer comme brouillon")),
+                ("publish", _("Publier")),
+            ]
 
     def clean_addressee_username(self) -> User | None:
         username = self.cleaned_data.get("addressee_username", "").strip()
@@ -99,32 +120,48 @@ class DocumentCreateView(_ServiceFormMixin, generic.CreateView):
         data = self.form.cleaned_data
         upload = data["file"]
         return services.document_create(
-            actor=self.request.user, owner=data["owner"], title=data["title"],
-            summary=data["summary"], document_type=data["document_type"],
-            audience=data["audience"], addressee=data["addressee_username"],
-            tags=self.form.tags(), licence=data["licence"], published_on=data["published_on"],
+            actor=self.request.user,
+            owner=data["owner"],
+            title=data["title"],
+            summary=data["summary"],
+            document_type=data["document_type"],
+            audience=data["audience"],
+            addressee=data["addressee_username"],
+            tags=self.form.tags(),
+            licence=data["licence"],
+            published_on=data["published_on"],
             publish=data["status_action"] == "publish",
-            upload=services.Upload(upload, upload.name), ip_address=client_ip(self.request),
+            upload=services.Upload(upload, upload.name),
+            ip_address=client_ip(self.request),
         )
 
 
 class DocumentEditView(_ServiceFormMixin, generic.EditView):
     def get_object(self, queryset: QuerySet[Document] | None = None) -> Document:
         # The same selector as everywhere: a document one may not edit does not exist here.
-        return get_object_or_404(documents_editable_by(self.request.user),
-                                 pk=self.kwargs[self.pk_url_kwarg])
+        return get_object_or_404(
+            documents_editable_by(self.request.user), pk=self.kwargs[self.pk_url_kwarg]
+        )
 
     def save_instance(self) -> Document:
         data = self.form.cleaned_data
         upload = data.get("file")
         status = {"publish": Status.PUBLISHED, "withdraw": Status.WITHDRAWN}.get(
-            data.get("status_action") or "")
+            data.get("status_action") or ""
+        )
         return services.document_edit(
-            actor=self.request.user, document=self.object, ip_address=client_ip(self.request),
-            title=data["title"], summary=data["summary"], document_type=data["document_type"],
-            published_on=data["published_on"], audience=data["audience"],
-            licence=data["licence"], addressee=data["addressee_username"],
-            tags=self.form.tags(), status=status,
+            actor=self.request.user,
+            document=self.object,
+            ip_address=client_ip(self.request),
+            title=data["title"],
+            summary=data["summary"],
+            document_type=data["document_type"],
+            published_on=data["published_on"],
+            audience=data["audience"],
+            licence=data["licence"],
+            addressee=data["addressee_username"],
+            tags=self.form.tags(),
+            status=status,
             upload=services.Upload(upload, upload.name) if upload else None,
         )
 
@@ -186,8 +223,15 @@ class DocumentViewSet(ModelViewSet):
     delete_view_class = DocumentDeleteView
     history_view_class = DocumentHistoryView
     usage_view_class = DocumentUsageView
-    list_display = ["title", Column("owner", label=_("Collectivité")), "document_type",
-                    "status", "audience", "published_on", UpdatedAtColumn()]
+    list_display = [
+        "title",
+        Column("owner", label=_("Collectivité")),
+        "document_type",
+        "status",
+        "audience",
+        "published_on",
+        UpdatedAtColumn(),
+    ]
     list_filter = ["status", "audience", "document_type"]
     search_fields = ["title"]
     inspect_view_enabled = False
@@ -199,5 +243,7 @@ class DocumentViewSet(ModelViewSet):
     def get_urlpatterns(self) -> list[URLPattern]:
         # Every view addressing a document — today's and any a later Wagtail adds — goes
         # through the selector first (tests/documents/test_admin_urls.py walks them all).
-        return [_editable_only(p) if "pk" in getattr(p.pattern, "converters", {}) else p
-                for p in super().get_urlpatterns()]
+        return [
+            _editable_only(p) if "pk" in getattr(p.pattern, "converters", {}) else p
+            for p in super().get_urlpatterns()
+        ]

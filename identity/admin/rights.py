@@ -66,7 +66,6 @@ def person_sections(viewer: User | AnonymousUser, person: User) -> list[PersonSe
     return [section for provider in providers for section in provider(viewer, person)]
 
 
-
 def _actor(request: HttpRequest) -> User:
     """The signed-in requester, who acts in the services below. Wagtail lets only signed-in
     users into its admin URLs; anyone else is refused here too."""
@@ -98,8 +97,9 @@ def rights_index(request: HttpRequest) -> HttpResponse:
     authorities = authorities_managed_by(request.user).select_related("parent")
     query = request.GET.get("q", "").strip()
     if query:
-        authorities = authorities.filter(Q(name__icontains=query) | Q(insee_code=query)
-                                         | Q(siren=query))
+        authorities = authorities.filter(
+            Q(name__icontains=query) | Q(insee_code=query) | Q(siren=query)
+        )
     page = Paginator(authorities.order_by("kind", "name"), 50).get_page(request.GET.get("p"))
     return render(request, "identity/admin/index.html", {"page_obj": page, "query": query})
 
@@ -114,27 +114,47 @@ def authority_rights(request: HttpRequest, pk: int) -> HttpResponse:
         if not form.is_confirmed():
             return _grant_confirmation(request, authority, form)
         try:
-            services.membership_grant(actor=_actor(request), user=data["agent"],
-                                      authority=authority, role=data["role"],
-                                      starts_on=data["starts_on"], ends_on=data["ends_on"],
-                                      ip_address=client_ip(request))
+            services.membership_grant(
+                actor=_actor(request),
+                user=data["agent"],
+                authority=authority,
+                role=data["role"],
+                starts_on=data["starts_on"],
+                ends_on=data["ends_on"],
+                ip_address=client_ip(request),
+            )
         except (PermissionDenied, ValidationError) as error:
             _report(request, error, form)
         else:
-            messages.success(request, _("Rôle attribué à %(name)s (%(username)s).")
-                             % {"name": data["agent"].display_name,
-                                "username": data["agent"].username})
+            messages.success(
+                request,
+                _("Rôle attribué à %(name)s (%(username)s).")
+                % {"name": data["agent"].display_name, "username": data["agent"].username},
+            )
             return HttpResponseRedirect(request.path)
-    memberships = (authority.memberships.select_related("user")
-                   .order_by("user__last_name", "user__username", "role", "starts_on"))
+    memberships = authority.memberships.select_related("user").order_by(
+        "user__last_name", "user__username", "role", "starts_on"
+    )
     active = set(authority.memberships.active().values_list("pk", flat=True))
-    return render(request, "identity/admin/authority.html", {
-        "authority": authority, "form": form, "active": active,
-        "people": _people_in_reach(request),
-        "rows": [(m, m.pk in active and m.user_id != request.user.pk
-                  and ceiling >= ROLE_RANK[m.role])
-                 for m in memberships],
-    })
+    return render(
+        request,
+        "identity/admin/authority.html",
+        {
+            "authority": authority,
+            "form": form,
+            "active": active,
+            "people": _people_in_reach(request),
+            "rows": [
+                (
+                    m,
+                    m.pk in active
+                    and m.user_id != request.user.pk
+                    and ceiling >= ROLE_RANK[m.role],
+                )
+                for m in memberships
+            ],
+        },
+    )
 
 
 PEOPLE_OFFERED = 500
@@ -143,56 +163,88 @@ PEOPLE_OFFERED = 500
 def _people_in_reach(request: HttpRequest) -> list[User]:
     """The agents of the authorities the requester manages, offered by login on the grant
     form (anyone else is designated by login or federated subject)."""
-    people = users_managed_by(request.user) if not request.user.is_superuser else \
-        User.objects.filter(kind=User.Kind.AGENT, is_active=True)
-    return list(people.order_by("last_name", "first_name", "username")
-                .only("username", "first_name", "last_name")[:PEOPLE_OFFERED])
+    people = (
+        users_managed_by(request.user)
+        if not request.user.is_superuser
+        else User.objects.filter(kind=User.Kind.AGENT, is_active=True)
+    )
+    return list(
+        people.order_by("last_name", "first_name", "username").only(
+            "username", "first_name", "last_name"
+        )[:PEOPLE_OFFERED]
+    )
 
 
-def _grant_confirmation(request: HttpRequest, authority: Authority,
-                        form: GrantForm) -> HttpResponse:
+def _grant_confirmation(
+    request: HttpRequest, authority: Authority, form: GrantForm
+) -> HttpResponse:
     """Whom the grant targets, shown before anything changes: the confirmation carries the
     account's id, so the role goes to the account seen here and to no other."""
     data = form.cleaned_data
     person = data["agent"]
-    return render(request, "identity/admin/grant_confirm.html", {
-        "authority": authority, "person": person,
-        "role": dict(Membership.Role.choices)[data["role"]],
-        "roles": (Membership.objects.active().filter(user=person)
-                  .select_related("authority").order_by("authority__name", "role")),
-        "identities": person.identities.order_by("pk"),
-        "data": {"agent": person.username, "role": data["role"], "confirmed": person.pk,
-                 "starts_on": data["starts_on"].isoformat() if data["starts_on"] else "",
-                 "ends_on": data["ends_on"].isoformat() if data["ends_on"] else ""},
-        "starts_on": data["starts_on"], "ends_on": data["ends_on"],
-    })
+    return render(
+        request,
+        "identity/admin/grant_confirm.html",
+        {
+            "authority": authority,
+            "person": person,
+            "role": dict(Membership.Role.choices)[data["role"]],
+            "roles": (
+                Membership.objects.active()
+                .filter(user=person)
+                .select_related("authority")
+                .order_by("authority__name", "role")
+            ),
+            "identities": person.identities.order_by("pk"),
+            "data": {
+                "agent": person.username,
+                "role": data["role"],
+                "confirmed": person.pk,
+                "starts_on": data["starts_on"].isoformat() if data["starts_on"] else "",
+                "ends_on": data["ends_on"].isoformat() if data["ends_on"] else "",
+            },
+            "starts_on": data["starts_on"],
+            "ends_on": data["ends_on"],
+        },
+    )
 
 
 @require_POST
 def membership_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     membership = get_object_or_404(
-        Membership.objects.filter(authority__in=authorities_managed_by(request.user)), pk=pk)
+        Membership.objects.filter(authority__in=authorities_managed_by(request.user)), pk=pk
+    )
     try:
-        services.membership_revoke(actor=_actor(request), membership=membership,
-                                   ip_address=client_ip(request))
+        services.membership_revoke(
+            actor=_actor(request), membership=membership, ip_address=client_ip(request)
+        )
     except PermissionDenied as error:
         _report(request, error)
     else:
         messages.success(request, _("Rôle retiré."))
-    return HttpResponseRedirect(request.POST.get("next") or reverse(
-        "civis_rights_authority", args=[membership.authority_id]))
+    return HttpResponseRedirect(
+        request.POST.get("next")
+        or reverse("civis_rights_authority", args=[membership.authority_id])
+    )
 
 
 def person_rights(request: HttpRequest, pk: int) -> HttpResponse:
     """Every right a person holds, and why; what the other apps let them reach (sections the
     apps register, shown only as far as the requester may read them)."""
     _require_administrator(request)
-    person = get_object_or_404(users_managed_by(request.user) if not request.user.is_superuser
-                               else User.objects.all(), pk=pk)
-    return render(request, "identity/admin/person.html", {
-        "person": person, "rights": rights_of(person),
-        "sections": person_sections(request.user, person),
-    })
+    person = get_object_or_404(
+        users_managed_by(request.user) if not request.user.is_superuser else User.objects.all(),
+        pk=pk,
+    )
+    return render(
+        request,
+        "identity/admin/person.html",
+        {
+            "person": person,
+            "rights": rights_of(person),
+            "sections": person_sections(request.user, person),
+        },
+    )
 
 
 def group_index(request: HttpRequest) -> HttpResponse:
@@ -201,38 +253,50 @@ def group_index(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             group = services.authority_group_create(
-                actor=_actor(request), name=form.cleaned_data["name"],
-                owner=form.cleaned_data["owner"], ip_address=client_ip(request))
+                actor=_actor(request),
+                name=form.cleaned_data["name"],
+                owner=form.cleaned_data["owner"],
+                ip_address=client_ip(request),
+            )
         except (PermissionDenied, ValidationError) as error:
             _report(request, error, form)
         else:
             return HttpResponseRedirect(reverse("civis_rights_group", args=[group.pk]))
-    groups = groups_managed_by(request.user).select_related("group", "owner") \
-        .order_by("group__name")
+    groups = (
+        groups_managed_by(request.user).select_related("group", "owner").order_by("group__name")
+    )
     return render(request, "identity/admin/groups.html", {"groups": groups, "form": form})
 
 
 def group_detail(request: HttpRequest, pk: int) -> HttpResponse:
     authority_group = get_object_or_404(
-        groups_managed_by(request.user).select_related("group", "owner"), pk=pk)
+        groups_managed_by(request.user).select_related("group", "owner"), pk=pk
+    )
     form = MemberForm(request.POST or None)
     if request.method == "POST":
         remove = request.POST.get("remove")
         try:
             if remove:
                 services.authority_group_member_remove(
-                    actor=_actor(request), authority_group=authority_group,
-                    user=get_object_or_404(User, pk=remove), ip_address=client_ip(request))
+                    actor=_actor(request),
+                    authority_group=authority_group,
+                    user=get_object_or_404(User, pk=remove),
+                    ip_address=client_ip(request),
+                )
                 return HttpResponseRedirect(request.path)
             if form.is_valid():
                 services.authority_group_member_add(
-                    actor=_actor(request), authority_group=authority_group,
-                    user=form.cleaned_data["agent"], ip_address=client_ip(request))
+                    actor=_actor(request),
+                    authority_group=authority_group,
+                    user=form.cleaned_data["agent"],
+                    ip_address=client_ip(request),
+                )
                 return HttpResponseRedirect(request.path)
         except PermissionDenied as error:
             _report(request, error, form)
     members = authority_group.group.user_set.order_by("last_name", "username")
-    return render(request, "identity/admin/group.html", {
-        "authority_group": authority_group, "members": members, "form": form})
-
-
+    return render(
+        request,
+        "identity/admin/group.html",
+        {"authority_group": authority_group, "members": members, "form": form},
+    )

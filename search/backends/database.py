@@ -51,8 +51,15 @@ class DatabaseBackendBase:
     @staticmethod
     def _entry_values(doc: IndexDoc) -> tuple[SqlValue, ...]:
         """The SearchEntry columns both backends share, in ENTRY_COLUMNS order."""
-        return (doc.id, doc.owner_id, doc.document_type, doc.year, doc.published_on, doc.kind,
-                doc.fingerprint)
+        return (
+            doc.id,
+            doc.owner_id,
+            doc.document_type,
+            doc.year,
+            doc.published_on,
+            doc.kind,
+            doc.fingerprint,
+        )
 
     def fingerprints(self) -> dict[int, str]:
         return dict(SearchEntry.objects.values_list("document_id", "fingerprint"))
@@ -71,12 +78,17 @@ class DatabaseBackendBase:
         """What _matches selects besides the score. The facet cell is one value, so counting
         the cells is one grouping on one column (and it is computed where the rows are read:
         by PostgreSQL's parallel workers)."""
-        return (f"{alias}.document_id AS id, {alias}.owner_id, {alias}.published_on, "
-                f"{alias}.document_type || '{CELL}' || COALESCE(CAST({alias}.year AS TEXT), '') "
-                f"|| '{CELL}' || {alias}.kind AS cell")
+        return (
+            f"{alias}.document_id AS id, {alias}.owner_id, {alias}.published_on, "
+            f"{alias}.document_type || '{CELL}' || COALESCE(CAST({alias}.year AS TEXT), '') "
+            f"|| '{CELL}' || {alias}.kind AS cell"
+        )
 
-    def _matches(self, query: SearchQuery, principals: frozenset[str] | None,
-                 ) -> tuple[str, list[SqlValue], bool]:
+    def _matches(
+        self,
+        query: SearchQuery,
+        principals: frozenset[str] | None,
+    ) -> tuple[str, list[SqlValue], bool]:
         """SQL selecting _columns() and a score."""
         raise NotImplementedError
 

@@ -34,8 +34,13 @@ INDEX_SETTINGS: dict[str, Any] = {
             "civis_french": {
                 "tokenizer": "standard",
                 # Stop words before folding: the _french_ list is written with accents.
-                "filter": ["civis_elision", "lowercase", "civis_stop", "asciifolding",
-                           "civis_stemmer"],
+                "filter": [
+                    "civis_elision",
+                    "lowercase",
+                    "civis_stop",
+                    "asciifolding",
+                    "civis_stemmer",
+                ],
             },
         },
     },
@@ -57,8 +62,7 @@ MAPPINGS: dict[str, Any] = {
     },
 }
 FIELDS = ["title^10", "meta^4", "body"]
-AGGREGATIONS = {"authority": "owner_id", "type": "document_type", "year": "year",
-                "format": "kind"}
+AGGREGATIONS = {"authority": "owner_id", "type": "document_type", "year": "year", "format": "kind"}
 
 
 def _text_query(text: str) -> dict[str, Any] | None:
@@ -73,15 +77,24 @@ def _text_query(text: str) -> dict[str, Any] | None:
 
     rest = PHRASE.sub(keep, text).replace('"', " ").strip()
     if rest:
-        must.append({"multi_match": {"query": rest, "type": "cross_fields", "operator": "and",
-                                     "fields": FIELDS}})
+        must.append(
+            {
+                "multi_match": {
+                    "query": rest,
+                    "type": "cross_fields",
+                    "operator": "and",
+                    "fields": FIELDS,
+                }
+            }
+        )
     if not must:
         return None
     return must[0] if len(must) == 1 else {"bool": {"must": must}}
 
 
-def compile_body(query: SearchQuery, principals: frozenset[str] | None,
-                 exclude_ids: Iterable[int] = ()) -> dict[str, Any]:
+def compile_body(
+    query: SearchQuery, principals: frozenset[str] | None, exclude_ids: Iterable[int] = ()
+) -> dict[str, Any]:
     """The request body for ``query`` as ``principals`` (None: superuser, no trimming).
     ``exclude_ids``: documents whose index entry is stale (changes still in the outbox) — they
     are left out rather than counted under readers they may no longer have."""
@@ -103,7 +116,9 @@ def compile_body(query: SearchQuery, principals: frozenset[str] | None,
     bool_query["must"] = [text] if text else [{"match_all": {}}]
     ranked = text is not None and query.sort == "relevance"
     sort: list[Any] = (["_score"] if ranked else []) + [
-        {"published_on": {"order": "desc", "missing": "_last"}}, {"_id": {"order": "desc"}}]
+        {"published_on": {"order": "desc", "missing": "_last"}},
+        {"_id": {"order": "desc"}},
+    ]
     return {
         "query": {"bool": bool_query},
         "sort": sort,
@@ -111,8 +126,9 @@ def compile_body(query: SearchQuery, principals: frozenset[str] | None,
         "size": query.page_size,
         "track_total_hits": True,
         "_source": False,
-        "aggs": {name: {"terms": {"field": field, "size": 200}}
-                 for name, field in AGGREGATIONS.items()},
+        "aggs": {
+            name: {"terms": {"field": field, "size": 200}} for name, field in AGGREGATIONS.items()
+        },
     }
 
 
@@ -127,10 +143,17 @@ def client_kwargs(body: dict[str, Any]) -> dict[str, Any]:
 
 def document_body(doc: IndexDoc) -> dict[str, Any]:
     return {
-        "title": doc.title, "meta": doc.meta, "body": doc.body, "owner_id": str(doc.owner_id),
-        "scopes": [str(a) for a in doc.scopes], "document_type": doc.document_type,
-        "year": str(doc.year) if doc.year else None, "published_on": doc.published_on,
-        "kind": doc.kind, "principals": list(doc.principals), "fingerprint": doc.fingerprint,
+        "title": doc.title,
+        "meta": doc.meta,
+        "body": doc.body,
+        "owner_id": str(doc.owner_id),
+        "scopes": [str(a) for a in doc.scopes],
+        "document_type": doc.document_type,
+        "year": str(doc.year) if doc.year else None,
+        "published_on": doc.published_on,
+        "kind": doc.kind,
+        "principals": list(doc.principals),
+        "fingerprint": doc.fingerprint,
     }
 
 
@@ -155,8 +178,9 @@ class ElasticsearchBackend:
             from elasticsearch import Elasticsearch
 
             # No client retries: the outbox retries, and search falls back at once.
-            self._client = Elasticsearch(self.url, request_timeout=self.timeout, max_retries=0,
-                                         retry_on_timeout=False)
+            self._client = Elasticsearch(
+                self.url, request_timeout=self.timeout, max_retries=0, retry_on_timeout=False
+            )
         return self._client
 
     def _call(self, method: str, **kwargs: Any) -> Any:
@@ -184,39 +208,55 @@ class ElasticsearchBackend:
         self.ensure_index()
         operations: list[dict[str, Any]] = []
         for doc in docs:
-            operations += [{"index": {"_index": self.alias, "_id": str(doc.id)}},
-                           document_body(doc)]
+            operations += [
+                {"index": {"_index": self.alias, "_id": str(doc.id)}},
+                document_body(doc),
+            ]
         for doc_id in removed:
             operations.append({"delete": {"_index": self.alias, "_id": str(doc_id)}})
         if operations:
             # refresh=wait_for: permission changes are searchable when the worker returns.
             response = self._call("bulk", operations=operations, refresh="wait_for")
-            failures = [item for item in response.get("items", [])
-                        for op, result in item.items()
-                        if result.get("status", 200) >= 300
-                        and not (op == "delete" and result.get("status") == 404)]
+            failures = [
+                item
+                for item in response.get("items", [])
+                for op, result in item.items()
+                if result.get("status", 200) >= 300
+                and not (op == "delete" and result.get("status") == 404)
+            ]
             if failures:
                 raise BackendUnavailable(f"Elasticsearch a refusé {len(failures)} opération(s).")
 
-    def search(self, query: SearchQuery, principals: frozenset[str] | None,
-               exclude_ids: Iterable[int] = ()) -> SearchResult:
-        response = self._call("search", index=self.alias,
-                              **client_kwargs(compile_body(query, principals, exclude_ids)))
-        hits = [(int(h["_id"]), float(h.get("_score") or 0.0))
-                for h in response["hits"]["hits"]]
-        facets = {name: {b["key"]: b["doc_count"]
-                         for b in response["aggregations"][name]["buckets"]}
-                  for name in AGGREGATIONS}
-        return SearchResult(total=response["hits"]["total"]["value"], hits=hits,
-                            facets=facets, backend=self.name)
+    def search(
+        self, query: SearchQuery, principals: frozenset[str] | None, exclude_ids: Iterable[int] = ()
+    ) -> SearchResult:
+        response = self._call(
+            "search",
+            index=self.alias,
+            **client_kwargs(compile_body(query, principals, exclude_ids)),
+        )
+        hits = [(int(h["_id"]), float(h.get("_score") or 0.0)) for h in response["hits"]["hits"]]
+        facets = {
+            name: {b["key"]: b["doc_count"] for b in response["aggregations"][name]["buckets"]}
+            for name in AGGREGATIONS
+        }
+        return SearchResult(
+            total=response["hits"]["total"]["value"], hits=hits, facets=facets, backend=self.name
+        )
 
     def fingerprints(self) -> dict[int, str]:
         from elasticsearch.helpers import scan
 
         self.ensure_index()
-        return {int(h["_id"]): h["_source"]["fingerprint"] for h in scan(
-            self.client, index=self.alias, query={"query": {"match_all": {}}},
-            _source=["fingerprint"])}
+        return {
+            int(h["_id"]): h["_source"]["fingerprint"]
+            for h in scan(
+                self.client,
+                index=self.alias,
+                query={"query": {"match_all": {}}},
+                _source=["fingerprint"],
+            )
+        }
 
     def clear(self) -> None:
         self._create_and_swap([])
@@ -233,8 +273,7 @@ class ElasticsearchBackend:
         for docs in batches:
             operations: list[dict[str, Any]] = []
             for doc in docs:
-                operations += [{"index": {"_index": name, "_id": str(doc.id)}},
-                               document_body(doc)]
+                operations += [{"index": {"_index": name, "_id": str(doc.id)}}, document_body(doc)]
             if operations:
                 self._call("bulk", operations=operations)
             count += len(docs)

@@ -28,11 +28,17 @@ CONFIG = "french"
 # with a parallel worker, which the default costs (tuned for queries shipping few rows out of
 # the workers) never choose here; one worker, as more only contend with the leader on small
 # machines. A word in 67% of 100k documents: 112 -> 75 ms.
-STATEMENT_SETTINGS = {"work_mem": "64MB", "parallel_setup_cost": "10",
-                      "parallel_tuple_cost": "0.001", "max_parallel_workers_per_gather": "1"}
-VECTOR = (f"setweight(to_tsvector('{CONFIG}', %s), 'A') || "
-          f"setweight(to_tsvector('{CONFIG}', %s), 'B') || "
-          f"setweight(to_tsvector('{CONFIG}', %s), 'D')")
+STATEMENT_SETTINGS = {
+    "work_mem": "64MB",
+    "parallel_setup_cost": "10",
+    "parallel_tuple_cost": "0.001",
+    "max_parallel_workers_per_gather": "1",
+}
+VECTOR = (
+    f"setweight(to_tsvector('{CONFIG}', %s), 'A') || "
+    f"setweight(to_tsvector('{CONFIG}', %s), 'B') || "
+    f"setweight(to_tsvector('{CONFIG}', %s), 'D')"
+)
 
 
 def folded(text: str) -> str:
@@ -64,24 +70,39 @@ class PostgresBackend(DatabaseBackendBase):
     def _insert(self, docs: list[IndexDoc]) -> None:
         # One INSERT with the full-text columns: writing the entry and then updating it would
         # leave a dead version of every row behind (a rebuilt index 10% larger).
-        rows = [(*self._entry_values(d), folded(d.title), folded(d.meta), folded(d.body),
-                 list(d.principals), list(d.scopes)) for d in docs]
+        rows = [
+            (
+                *self._entry_values(d),
+                folded(d.title),
+                folded(d.meta),
+                folded(d.body),
+                list(d.principals),
+                list(d.scopes),
+            )
+            for d in docs
+        ]
         with connection.cursor() as cursor:
             cursor.executemany(
                 f"INSERT INTO search_searchentry ({ENTRY_COLUMNS}, vector, principals, "  # noqa: S608
-                f"scopes) VALUES ({', '.join(['%s'] * 7)}, {VECTOR}, %s, %s)", rows)
+                f"scopes) VALUES ({', '.join(['%s'] * 7)}, {VECTOR}, %s, %s)",
+                rows,
+            )
 
     def _execute(self, sql: str, params: list[SqlValue]) -> list[tuple[Any, ...]]:
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SELECT " + ", ".join("set_config(%s, %s, true)"
-                                                 for _ in STATEMENT_SETTINGS),
-                           [v for item in STATEMENT_SETTINGS.items() for v in item])
+            cursor.execute(
+                "SELECT " + ", ".join("set_config(%s, %s, true)" for _ in STATEMENT_SETTINGS),
+                [v for item in STATEMENT_SETTINGS.items() for v in item],
+            )
             cursor.execute(sql, params)
             rows: list[tuple[Any, ...]] = cursor.fetchall()
             return rows
 
-    def _matches(self, query: SearchQuery, principals: frozenset[str] | None,
-                 ) -> tuple[str, list[SqlValue], bool]:
+    def _matches(
+        self,
+        query: SearchQuery,
+        principals: frozenset[str] | None,
+    ) -> tuple[str, list[SqlValue], bool]:
         ranked = not query.parsed.empty
         source, score, where = "search_searchentry e", "0.0", ""
         params: list[SqlValue] = []
@@ -102,6 +123,9 @@ class PostgresBackend(DatabaseBackendBase):
             where += " AND e.scopes @> ARRAY[%s]::bigint[]"
             params.append(int(query.authority_id))
         filters, filter_params = self._filters(query, "e")
-        return (f"SELECT {self._columns('e')}, {score} AS score FROM {source} "  # noqa: S608
-                f"WHERE TRUE{where}{filters}",
-                [*params, *filter_params], ranked)
+        return (
+            f"SELECT {self._columns('e')}, {score} AS score FROM {source} "  # noqa: S608
+            f"WHERE TRUE{where}{filters}",
+            [*params, *filter_params],
+            ranked,
+        )

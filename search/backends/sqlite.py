@@ -33,24 +33,39 @@ class SqliteBackend(DatabaseBackendBase):
         with connection.cursor() as cursor:
             cursor.execute(CACHE_PRAGMA)
             for start in range(0, len(ids), CHUNK):
-                chunk = ids[start:start + CHUNK]
-                cursor.execute(f"DELETE FROM search_fts WHERE rowid IN ({','.join('%s' for _ in chunk)})",  # noqa: S608, E501
-                               chunk)
+                chunk = ids[start : start + CHUNK]
+                cursor.execute(
+                    f"DELETE FROM search_fts WHERE rowid IN ({','.join('%s' for _ in chunk)})",  # noqa: S608
+                    chunk,
+                )
 
     def _delete_all(self) -> None:
         with connection.cursor() as cursor:
             cursor.execute("DELETE FROM search_fts")
 
     def _insert(self, docs: list[IndexDoc]) -> None:
-        rows = [(d.id, _terms(d.title), _terms(d.meta), _terms(d.body),
-                 " ".join(token(p) for p in d.principals),
-                 " ".join(f"s{a}" for a in d.scopes)) for d in docs]
+        rows = [
+            (
+                d.id,
+                _terms(d.title),
+                _terms(d.meta),
+                _terms(d.body),
+                " ".join(token(p) for p in d.principals),
+                " ".join(f"s{a}" for a in d.scopes),
+            )
+            for d in docs
+        ]
         with connection.cursor() as cursor:
-            cursor.executemany(f"INSERT INTO search_searchentry ({ENTRY_COLUMNS}) "  # noqa: S608
-                               f"VALUES ({', '.join(['%s'] * 7)})",
-                               [self._entry_values(d) for d in docs])
-            cursor.executemany("INSERT INTO search_fts (rowid, title, meta, body, principals, "
-                               "scopes) VALUES (%s, %s, %s, %s, %s, %s)", rows)
+            cursor.executemany(
+                f"INSERT INTO search_searchentry ({ENTRY_COLUMNS}) "  # noqa: S608
+                f"VALUES ({', '.join(['%s'] * 7)})",
+                [self._entry_values(d) for d in docs],
+            )
+            cursor.executemany(
+                "INSERT INTO search_fts (rowid, title, meta, body, principals, "
+                "scopes) VALUES (%s, %s, %s, %s, %s, %s)",
+                rows,
+            )
 
     @staticmethod
     def match_expression(query: SearchQuery, principals: frozenset[str] | None) -> str:
@@ -62,8 +77,9 @@ class SqliteBackend(DatabaseBackendBase):
             items += ['"' + " ".join(p) + '"' for p in parsed.phrases]
             parts.append("{title meta body} : (" + " AND ".join(items) + ")")
         if principals is not None:
-            parts.append("principals : (" + " OR ".join(
-                f'"{token(p)}"' for p in sorted(principals)) + ")")
+            parts.append(
+                "principals : (" + " OR ".join(f'"{token(p)}"' for p in sorted(principals)) + ")"
+            )
         if query.authority_id:
             parts.append(f'scopes : "s{int(query.authority_id)}"')
         return " AND ".join(parts)
@@ -73,15 +89,25 @@ class SqliteBackend(DatabaseBackendBase):
             cursor.execute(CACHE_PRAGMA)
         return super().search(query, principals)
 
-    def _matches(self, query: SearchQuery, principals: frozenset[str] | None,
-                 ) -> tuple[str, list[SqlValue], bool]:
+    def _matches(
+        self,
+        query: SearchQuery,
+        principals: frozenset[str] | None,
+    ) -> tuple[str, list[SqlValue], bool]:
         expression = self.match_expression(query, principals)
         filters, params = self._filters(query, "e")
         columns = self._columns("e")
         if not expression:  # a superuser listing everything: no full text at all
-            return (f"SELECT {columns}, 0.0 AS score FROM search_searchentry e "  # noqa: S608
-                    f"WHERE 1 = 1{filters}", params, False)
-        return (f"SELECT {columns}, {SCORE} AS score FROM search_fts "  # noqa: S608
-                "JOIN search_searchentry e ON e.document_id = search_fts.rowid "
-                f"WHERE search_fts MATCH %s{filters}", [expression, *params],
-                not query.parsed.empty)
+            return (
+                f"SELECT {columns}, 0.0 AS score FROM search_searchentry e "  # noqa: S608
+                f"WHERE 1 = 1{filters}",
+                params,
+                False,
+            )
+        return (
+            f"SELECT {columns}, {SCORE} AS score FROM search_fts "  # noqa: S608
+            "JOIN search_searchentry e ON e.document_id = search_fts.rowid "
+            f"WHERE search_fts MATCH %s{filters}",
+            [expression, *params],
+            not query.parsed.empty,
+        )

@@ -18,8 +18,14 @@ from wagtail.models import Page
 
 CHROMIUM = Path(os.environ.get("CIVIS_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 DEMO_PASSWORD = "demo-civis-2026"
 MERIGNAC = "/nouvelle-aquitaine/bordeaux-metropole/merignac/"
@@ -67,8 +73,7 @@ def browser(initial_data):
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "1"
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
-                                                 args=CHROMIUM_ARGS)
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             yield browser
             browser.close()
     finally:
@@ -105,9 +110,14 @@ def page(browser, site):
 
 @pytest.fixture
 def phone(browser, site):
-    context = browser.new_context(base_url=site, locale="fr-FR", is_mobile=True,
-                                  has_touch=True, viewport={"width": 375, "height": 667},
-                                  device_scale_factor=2)
+    context = browser.new_context(
+        base_url=site,
+        locale="fr-FR",
+        is_mobile=True,
+        has_touch=True,
+        viewport={"width": 375, "height": 667},
+        device_scale_factor=2,
+    )
     context.set_default_timeout(10_000)
     page = context.new_page()
     yield page

@@ -7,8 +7,9 @@ expect = pytest.importorskip("playwright.sync_api", reason="needs playwright").e
 from tests.browser.conftest import MERIGNAC  # noqa: E402
 
 PHONE_PAGES = ["/", MERIGNAC, "/recherche/?q=deliberation"]
-NO_HORIZONTAL_SCROLL = ("document.documentElement.scrollWidth"
-                        " <= document.documentElement.clientWidth")
+NO_HORIZONTAL_SCROLL = (
+    "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+)
 # For the failure message: the first elements sticking out on the right.
 WIDEST = """() => [...document.querySelectorAll('body *')]
   .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)

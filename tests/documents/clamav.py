@@ -23,8 +23,9 @@ SIGNATURE = "Eicar-Test-Signature"
 def eicar() -> bytes:
     """The EICAR test string, assembled at run time so that this source file is not itself
     flagged by antivirus software on a developer's machine."""
-    return (r"X5O!P%@AP[4\PZX54(P^)7CC)7}$" + "EICAR-STANDARD-ANTIVIRUS-" + "TEST-FILE!$H+H*"
-            ).encode("ascii")
+    return (
+        r"X5O!P%@AP[4\PZX54(P^)7CC)7}$" + "EICAR-STANDARD-ANTIVIRUS-" + "TEST-FILE!$H+H*"
+    ).encode("ascii")
 
 
 def free_port() -> int:
@@ -72,31 +73,37 @@ def start_clamd(directory: Path, *, stream_max_length: str = "2M") -> Clamd:
     database.mkdir(parents=True, exist_ok=True)
     # Target 0: any file, as written. Target 3: what clamd matches in files it takes for HTML
     # (an ODS content.xml full of <table:...> elements), which it lowercases first.
-    (database / "civis-tests.ndb").write_text(f"{SIGNATURE}:0:*:{eicar().hex()}\n"
-                                              f"{SIGNATURE}-Html:3:*:{eicar().lower().hex()}\n")
+    (database / "civis-tests.ndb").write_text(
+        f"{SIGNATURE}:0:*:{eicar().hex()}\n{SIGNATURE}-Html:3:*:{eicar().lower().hex()}\n"
+    )
     (directory / "tmp").mkdir(exist_ok=True)
     port = free_port()
     unix_socket = directory / "clamd.sock"
     config = directory / "clamd.conf"
-    config.write_text("\n".join([
-        "Foreground yes",
-        f"DatabaseDirectory {database}",
-        f"TemporaryDirectory {directory / 'tmp'}",
-        f"LogFile {directory / 'clamd.log'}",
-        f"PidFile {directory / 'clamd.pid'}",
-        f"LocalSocket {unix_socket}",
-        f"TCPSocket {port}",
-        "TCPAddr 127.0.0.1",
-        f"StreamMaxLength {stream_max_length}",
-        "ScanArchive yes",
-        "ScanPDF yes",
-        "ScanOLE2 yes",
-        "MaxThreads 4",
-        "",
-    ]))
+    config.write_text(
+        "\n".join(
+            [
+                "Foreground yes",
+                f"DatabaseDirectory {database}",
+                f"TemporaryDirectory {directory / 'tmp'}",
+                f"LogFile {directory / 'clamd.log'}",
+                f"PidFile {directory / 'clamd.pid'}",
+                f"LocalSocket {unix_socket}",
+                f"TCPSocket {port}",
+                "TCPAddr 127.0.0.1",
+                f"StreamMaxLength {stream_max_length}",
+                "ScanArchive yes",
+                "ScanPDF yes",
+                "ScanOLE2 yes",
+                "MaxThreads 4",
+                "",
+            ]
+        )
+    )
     with open(directory / "clamd.out", "wb") as output:
-        process = subprocess.Popen([CLAMD, "--config-file", str(config)], stdout=output,
-                                   stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [CLAMD, "--config-file", str(config)], stdout=output, stderr=subprocess.STDOUT
+        )
     daemon = Clamd(directory, "127.0.0.1", port, str(unix_socket), process)
     deadline = time.monotonic() + 60
     while not daemon.ping():

@@ -23,19 +23,18 @@ class Territory:
     bordeaux: Authority
     citizen: User
     other_citizen: User
-    agent: User          # agent of Mérignac
-    publisher: User      # publisher of Mérignac
-    metro_agent: User    # agent of the métropole
+    agent: User  # agent of Mérignac
+    publisher: User  # publisher of Mérignac
+    metro_agent: User  # agent of the métropole
     metro_publisher: User
-    region_admin: User   # territory administrator of the région
+    region_admin: User  # territory administrator of the région
     bordeaux_agent: User
 
 
 @pytest.fixture
 def territory(db) -> Territory:
     region = make_authority("region", name="Nouvelle-Aquitaine", insee_code="75")
-    metropole = make_authority("epci", name="Bordeaux Métropole", siren="243300316",
-                               parent=region)
+    metropole = make_authority("epci", name="Bordeaux Métropole", siren="243300316", parent=region)
     merignac = make_authority("commune", name="Mérignac", insee_code="33281", parent=metropole)
     bordeaux = make_authority("commune", name="Bordeaux", insee_code="33063", parent=metropole)
 
@@ -45,8 +44,12 @@ def territory(db) -> Territory:
         return user
 
     return Territory(
-        region=region, metropole=metropole, merignac=merignac, bordeaux=bordeaux,
-        citizen=make_user("citoyen"), other_citizen=make_user("voisin"),
+        region=region,
+        metropole=metropole,
+        merignac=merignac,
+        bordeaux=bordeaux,
+        citizen=make_user("citoyen"),
+        other_citizen=make_user("voisin"),
         agent=agent("agent-merignac", merignac, Membership.Role.AGENT),
         publisher=agent("editeur-merignac", merignac, Membership.Role.PUBLISHER),
         metro_agent=agent("agent-metropole", metropole, Membership.Role.AGENT),
@@ -56,8 +59,9 @@ def territory(db) -> Territory:
     )
 
 
-def pdf_upload(title: str = "Délibération", text: str = "L'école est rénovée.",
-               name: str = "deliberation.pdf") -> services.Upload:
+def pdf_upload(
+    title: str = "Délibération", text: str = "L'école est rénovée.", name: str = "deliberation.pdf"
+) -> services.Upload:
     return services.Upload(io.BytesIO(make_pdf(title, [text])), name)
 
 
@@ -73,12 +77,22 @@ def csv_upload(name: str = "donnees.csv") -> services.Upload:
 def publish(territory):
     """publish(audience=..., owner=..., **fields) -> a published document with a PDF."""
 
-    def _publish(audience: str = Audience.PUBLIC, owner: Authority | None = None,
-                 upload: services.Upload | None = None, publish: bool = True,
-                 **fields) -> Document:
+    def _publish(
+        audience: str = Audience.PUBLIC,
+        owner: Authority | None = None,
+        upload: services.Upload | None = None,
+        publish: bool = True,
+        **fields,
+    ) -> Document:
         return services.document_create(
-            actor=None, owner=owner or territory.merignac, title=fields.pop("title", "Doc"),
-            audience=audience, upload=upload or pdf_upload(), publish=publish, **fields)
+            actor=None,
+            owner=owner or territory.merignac,
+            title=fields.pop("title", "Doc"),
+            audience=audience,
+            upload=upload or pdf_upload(),
+            publish=publish,
+            **fields,
+        )
 
     return _publish
 
@@ -103,9 +117,13 @@ def stored_files(storage) -> list[str]:
 @pytest.fixture(autouse=True)
 def private_storage(settings, tmp_path):
     """Each test gets its own empty private storage, so "nothing left behind" is checkable."""
-    settings.STORAGES = {**settings.STORAGES, "documents": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(tmp_path / "private"), "base_url": None}}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "documents": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "private"), "base_url": None},
+        },
+    }
     from documents.storage import document_storage
 
     return document_storage()

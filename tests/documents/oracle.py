@@ -40,11 +40,11 @@ class DocumentFacts(Protocol):
 @dataclass
 class World:
     parent: dict[int, int | None]
-    roles: dict[int, set[tuple[int, str]]]          # user -> {(authority, role)} active today
-    groups: dict[int, set[int]]                     # user -> group ids
-    user_grants: set[tuple[int, int, str]]          # (document, user, level)
-    group_grants: set[tuple[int, int, str]]         # (document, group, level)
-    authority_grants: set[tuple[int, int, str]]     # (document, authority, level)
+    roles: dict[int, set[tuple[int, str]]]  # user -> {(authority, role)} active today
+    groups: dict[int, set[int]]  # user -> group ids
+    user_grants: set[tuple[int, int, str]]  # (document, user, level)
+    group_grants: set[tuple[int, int, str]]  # (document, group, level)
+    authority_grants: set[tuple[int, int, str]]  # (document, authority, level)
 
     @classmethod
     def load(cls, users: list[User] | None = None) -> World:
@@ -75,8 +75,11 @@ class World:
 
         groups: dict[int, set[int]] = {}
         for user in people.prefetch_related("groups"):
-            groups[user.pk] = {g.pk for g in user.groups.all()
-                               if g.pk not in owners or in_territory(user.pk, owners[g.pk])}
+            groups[user.pk] = {
+                g.pk
+                for g in user.groups.all()
+                if g.pk not in owners or in_territory(user.pk, owners[g.pk])
+            }
         user_grants = DocumentUserGrant.objects.select_related("permission")
         if users is not None:
             user_grants = user_grants.filter(user__in=users)
@@ -84,12 +87,17 @@ class World:
             parent=parent,
             roles=roles,
             groups=groups,
-            user_grants={(g.content_object_id, g.user_id, g.permission.codename.split("_")[0])
-                         for g in user_grants},
-            group_grants={(g.content_object_id, g.group_id, g.permission.codename.split("_")[0])
-                          for g in DocumentGroupGrant.objects.select_related("permission")},
-            authority_grants=set(DocumentAuthorityGrant.objects.values_list(
-                "document_id", "authority_id", "level")),
+            user_grants={
+                (g.content_object_id, g.user_id, g.permission.codename.split("_")[0])
+                for g in user_grants
+            },
+            group_grants={
+                (g.content_object_id, g.group_id, g.permission.codename.split("_")[0])
+                for g in DocumentGroupGrant.objects.select_related("permission")
+            },
+            authority_grants=set(
+                DocumentAuthorityGrant.objects.values_list("document_id", "authority_id", "level")
+            ),
         )
 
     def chain(self, authority: int) -> list[int]:
@@ -103,8 +111,11 @@ class World:
         agent_of = {a for a, _r in self.roles.get(user.pk, set())}
         return (
             any((doc.pk, user.pk, lv) in self.user_grants for lv in levels)
-            or any((doc.pk, g, lv) in self.group_grants
-                   for g in self.groups.get(user.pk, set()) for lv in levels)
+            or any(
+                (doc.pk, g, lv) in self.group_grants
+                for g in self.groups.get(user.pk, set())
+                for lv in levels
+            )
             or any((doc.pk, a, lv) in self.authority_grants for a in agent_of for lv in levels)
         )
 
@@ -117,7 +128,8 @@ class World:
         if any(a == doc.owner_id and r in EDITOR_ROLES for a, r in roles):
             return True
         if doc.audience != "personal" and any(
-                a in self.chain(doc.owner_id) and r in ADMIN_ROLES for a, r in roles):
+            a in self.chain(doc.owner_id) and r in ADMIN_ROLES for a, r in roles
+        ):
             return True
         return self._granted(user, doc, {"change"})
 
@@ -137,7 +149,6 @@ class World:
             return True
         if doc.audience == "shared_up" and agent_of & set(self.chain(doc.owner_id)):
             return True
-        if doc.audience == "personal" and (doc.addressee_id == user.pk
-                                           or doc.owner_id in agent_of):
+        if doc.audience == "personal" and (doc.addressee_id == user.pk or doc.owner_id in agent_of):
             return True
         return self._granted(user, doc, {"view", "change"})

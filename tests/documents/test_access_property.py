@@ -51,10 +51,16 @@ def worlds(draw):
         {
             "kind": draw(st.sampled_from(["citizen", "agent"])),
             "superuser": draw(st.integers(0, 9)) == 0,
-            "roles": draw(st.lists(st.tuples(st.integers(0, n_authorities - 1),
-                                             st.sampled_from(ROLES),
-                                             st.sampled_from(["current", "current", *PERIODS])),
-                                   max_size=3)),
+            "roles": draw(
+                st.lists(
+                    st.tuples(
+                        st.integers(0, n_authorities - 1),
+                        st.sampled_from(ROLES),
+                        st.sampled_from(["current", "current", *PERIODS]),
+                    ),
+                    max_size=3,
+                )
+            ),
             "groups": draw(st.sets(st.integers(0, max(n_groups - 1, 0)), max_size=n_groups)),
         }
         for _u in range(n_users)
@@ -71,13 +77,22 @@ def worlds(draw):
         for _d in range(draw(st.integers(1, 10)))
     ]
     principal_kinds = ["user", "authority"] + (["group"] if n_groups else [])
-    grants = draw(st.lists(st.tuples(
-        st.integers(0, len(documents) - 1), st.sampled_from(principal_kinds),
-        st.integers(0, 10), st.sampled_from(["view", "change"])), max_size=8))
+    grants = draw(
+        st.lists(
+            st.tuples(
+                st.integers(0, len(documents) - 1),
+                st.sampled_from(principal_kinds),
+                st.integers(0, 10),
+                st.sampled_from(["view", "change"]),
+            ),
+            max_size=8,
+        )
+    )
     # Some groups are commissions owned by an authority: they count only while the member
     # holds a current role at or below the owner (offboarding, issue 18 #18).
-    owners = [draw(st.one_of(st.none(), st.integers(0, n_authorities - 1)))
-              for _g in range(n_groups)]
+    owners = [
+        draw(st.one_of(st.none(), st.integers(0, n_authorities - 1))) for _g in range(n_groups)
+    ]
     return parents, n_groups, users, documents, grants, owners
 
 
@@ -85,33 +100,54 @@ def build(world) -> tuple[list[User], list[Document]]:
     parents, n_groups, user_specs, doc_specs, grants, owners = world
     authorities: list[Authority] = []
     for index, parent in enumerate(parents):
-        authorities.append(Authority.objects.create(
-            kind="commune", name=f"A{index}", insee_code=f"{index:05d}",
-            parent=authorities[parent] if parent is not None else None))
+        authorities.append(
+            Authority.objects.create(
+                kind="commune",
+                name=f"A{index}",
+                insee_code=f"{index:05d}",
+                parent=authorities[parent] if parent is not None else None,
+            )
+        )
     groups = [Group.objects.create(name=f"G{i}") for i in range(n_groups)]
     for group, owner in zip(groups, owners, strict=True):
         if owner is not None:
             AuthorityGroup.objects.create(group=group, owner=authorities[owner])
     users = []
     for index, spec in enumerate(user_specs):
-        user = User.objects.create(username=f"u{index}", kind=spec["kind"],
-                                   is_superuser=spec["superuser"])
+        user = User.objects.create(
+            username=f"u{index}", kind=spec["kind"], is_superuser=spec["superuser"]
+        )
         for authority_index, role, period in spec["roles"]:
             starts_on, ends_on = PERIODS[period]
-            Membership.objects.get_or_create(user=user, authority=authorities[authority_index],
-                                             role=role, starts_on=starts_on,
-                                             defaults={"ends_on": ends_on})
+            Membership.objects.get_or_create(
+                user=user,
+                authority=authorities[authority_index],
+                role=role,
+                starts_on=starts_on,
+                defaults={"ends_on": ends_on},
+            )
         user.groups.set([groups[g] for g in spec["groups"] if g < n_groups])
         users.append(user)
     documents = []
     for index, spec in enumerate(doc_specs):
         document = Document.objects.create(
-            owner=authorities[spec["owner"]], title=f"D{index}", audience=spec["audience"],
-            status=spec["status"], published_on=TODAY,
-            addressee=users[spec["addressee"]] if spec["audience"] == "personal" else None)
+            owner=authorities[spec["owner"]],
+            title=f"D{index}",
+            audience=spec["audience"],
+            status=spec["status"],
+            published_on=TODAY,
+            addressee=users[spec["addressee"]] if spec["audience"] == "personal" else None,
+        )
         if spec["file"]:
-            version = DocumentVersion(document=document, number=1, file_name="d.txt",
-                                      kind="txt", mime_type="text/plain", size=2, sha256="0")
+            version = DocumentVersion(
+                document=document,
+                number=1,
+                file_name="d.txt",
+                kind="txt",
+                mime_type="text/plain",
+                size=2,
+                sha256="0",
+            )
             version.file.save("d.txt", ContentFile(b"ok"), save=True)
             document.current_version = version
             document.save(update_fields=["current_version"])
@@ -124,14 +160,17 @@ def build(world) -> tuple[list[User], list[Document]]:
             assign_perm(f"documents.{level}_document", groups[target % n_groups], document)
         else:
             DocumentAuthorityGrant.objects.get_or_create(
-                document=document, authority=authorities[target % len(authorities)],
-                level=level)
+                document=document, authority=authorities[target % len(authorities)], level=level
+            )
     return users, documents
 
 
 class AccessPropertyTest(TestCase):
-    @settings(max_examples=EXAMPLES, deadline=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
     @given(worlds())
     def test_selector_and_http_paths_match_the_oracle(self, world):
         users, documents = build(world)
@@ -160,6 +199,9 @@ class AccessPropertyTest(TestCase):
             assert download.status_code == (200 if readable and has_file else 404)
         if user is not None:
             space = client.get("/mon-espace/")
-            personal = {d.pk for d in documents if d.pk in expected
-                        and d.audience == "personal" and d.addressee_id == user.pk}
+            personal = {
+                d.pk
+                for d in documents
+                if d.pk in expected and d.audience == "personal" and d.addressee_id == user.pk
+            }
             assert {d.pk for d in space.context["page_obj"].object_list} == personal

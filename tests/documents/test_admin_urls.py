@@ -27,14 +27,33 @@ from documents.models import Audience, Document
 pytestmark = pytest.mark.django_db
 
 PREFIX = "admin/publications/"
-MODEL_PARAMETERS = {"app_label": "documents", "app_name": "documents",
-                    "model_name": "document"}
+MODEL_PARAMETERS = {"app_label": "documents", "app_name": "documents", "model_name": "document"}
 # Names Wagtail gives its bulk actions and object views; probed even when nothing registers
 # them today, so the day one appears it is already covered.
-BULK_ACTIONS = {"delete", "publish", "unpublish", "copy", "move", "set_privacy", "add_tags",
-                "add_to_collection", "assign_role", "set_active_state"}
-UNLISTED_OBJECT_VIEWS = ("inspect", "copy", "revisions", "unpublish", "lock", "unlock",
-                         "workflow-history", "preview", "reorder", "revisions/compare")
+BULK_ACTIONS = {
+    "delete",
+    "publish",
+    "unpublish",
+    "copy",
+    "move",
+    "set_privacy",
+    "add_tags",
+    "add_to_collection",
+    "assign_role",
+    "set_active_state",
+}
+UNLISTED_OBJECT_VIEWS = (
+    "inspect",
+    "copy",
+    "revisions",
+    "unpublish",
+    "lock",
+    "unlock",
+    "workflow-history",
+    "preview",
+    "reorder",
+    "revisions/compare",
+)
 PARAMETER = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
 
 
@@ -87,9 +106,10 @@ def _urls(route: Route, document_id: int) -> Iterator[str]:
 
     url = "/" + PARAMETER.sub(value, route.route)
     if "{action}" in url:
-        actions = BULK_ACTIONS | {action.action_type for action in
-                                  bulk_action_registry.get_bulk_actions_for_model(
-                                      "documents", "document")}
+        actions = BULK_ACTIONS | {
+            action.action_type
+            for action in bulk_action_registry.get_bulk_actions_for_model("documents", "document")
+        }
         for action in sorted(actions):
             yield url.replace("{action}", action) + f"?id={document_id}"
     else:
@@ -103,10 +123,19 @@ def _unlisted_urls(document_id: int) -> list[str]:
 @pytest.fixture
 def foreign(territory, publish):
     """Documents a publisher of Mérignac may not edit, with titles found nowhere else."""
-    draft = publish(owner=territory.bordeaux, audience=Audience.RESTRICTED, publish=False,
-                    title="Zqxbrouillon confidentiel de Bordeaux", tags=["zqxrsa"])
-    personal = publish(owner=territory.bordeaux, audience=Audience.PERSONAL,
-                       addressee=territory.citizen, title="Zqxdossier RSA de citoyen")
+    draft = publish(
+        owner=territory.bordeaux,
+        audience=Audience.RESTRICTED,
+        publish=False,
+        title="Zqxbrouillon confidentiel de Bordeaux",
+        tags=["zqxrsa"],
+    )
+    personal = publish(
+        owner=territory.bordeaux,
+        audience=Audience.PERSONAL,
+        addressee=territory.citizen,
+        title="Zqxdossier RSA de citoyen",
+    )
     return [draft, personal]
 
 
@@ -130,10 +159,15 @@ def _probe(client: Client, document: Document) -> list[str]:
     look-up, exactly as for an id that does not exist."""
     problems = []
     missing = Document.objects.order_by("-pk").values_list("pk", flat=True)[0] + 1000
-    urls = [(route, url, url.replace(str(document.pk), str(missing)))
-            for route in document_routes() for url in _urls(route, document.pk)]
-    urls += [(Route(url, "unlisted"), url, url.replace(str(document.pk), str(missing)))
-             for url in _unlisted_urls(document.pk)]
+    urls = [
+        (route, url, url.replace(str(document.pk), str(missing)))
+        for route in document_routes()
+        for url in _urls(route, document.pk)
+    ]
+    urls += [
+        (Route(url, "unlisted"), url, url.replace(str(document.pk), str(missing)))
+        for url in _unlisted_urls(document.pk)
+    ]
     for route, url, missing_url in urls:
         for method in ("get", "post"):
             response = _request(client, method, url, document)
@@ -151,8 +185,13 @@ def _probe(client: Client, document: Document) -> list[str]:
 
 def test_the_walk_finds_the_document_viewset_and_the_generic_model_views():
     names = {route.name for route in document_routes()}
-    assert {"civis_documents:index", "civis_documents:edit", "civis_documents:history",
-            "civis_documents:usage", "civis_documents:delete"} <= names
+    assert {
+        "civis_documents:index",
+        "civis_documents:edit",
+        "civis_documents:history",
+        "civis_documents:usage",
+        "civis_documents:delete",
+    } <= names
     assert "wagtail_bulk_action" in names
     assert any("editing-sessions" in route.route for route in document_routes())
 
@@ -164,28 +203,34 @@ def test_no_admin_url_shows_a_document_of_another_authority(client, territory, f
 
 
 def test_an_administrator_above_the_owner_does_not_reach_personal_documents(
-        client, territory, publish):
-    personal = publish(owner=territory.merignac, audience=Audience.PERSONAL,
-                       addressee=territory.citizen, title="Zqxavis d'imposition de citoyen")
+    client, territory, publish
+):
+    personal = publish(
+        owner=territory.merignac,
+        audience=Audience.PERSONAL,
+        addressee=territory.citizen,
+        title="Zqxavis d'imposition de citoyen",
+    )
     client.force_login(territory.region_admin)
     problems = _probe(client, personal)
     assert problems == [], "\n".join(problems)
 
 
 def test_a_document_one_may_not_edit_and_one_that_does_not_exist_answer_alike(
-        client, territory, foreign):
+    client, territory, foreign
+):
     client.force_login(territory.publisher)
     missing = max(Document.objects.values_list("pk", flat=True)) + 1000
     for route in document_routes():
         if not route.addresses_an_object:
             continue
-        for foreign_url, missing_url in zip(_urls(route, foreign[0].pk),
-                                            _urls(route, missing), strict=True):
+        for foreign_url, missing_url in zip(
+            _urls(route, foreign[0].pk), _urls(route, missing), strict=True
+        ):
             assert client.get(foreign_url).status_code == client.get(missing_url).status_code
 
 
-def test_the_probe_sees_a_title_when_the_document_is_the_publishers_own(client, territory,
-                                                                        publish):
+def test_the_probe_sees_a_title_when_the_document_is_the_publishers_own(client, territory, publish):
     # The control: the same walk on an editable document does reach it, so the 404s above
     # come from the selector, not from URLs the test got wrong.
     own = publish(title="Zqxdélibération de Mérignac")
@@ -202,9 +247,14 @@ def test_the_probe_sees_a_title_when_the_document_is_the_publishers_own(client, 
 def test_listing_search_and_filters_never_show_a_foreign_title(client, territory, foreign):
     client.force_login(territory.publisher)
     for url in ("/admin/publications/", "/admin/publications/results/"):
-        for query in ({"q": "Zqx"}, {"status": "draft"}, {"audience": "personal"},
-                      {"audience": "restricted", "q": "confidentiel"},
-                      {"export": "csv"}, {"export": "xlsx"}):
+        for query in (
+            {"q": "Zqx"},
+            {"status": "draft"},
+            {"audience": "personal"},
+            {"audience": "restricted", "q": "confidentiel"},
+            {"export": "csv"},
+            {"export": "xlsx"},
+        ):
             response = client.get(url, query)
             body = _body(response)
             assert response.status_code in (200, 404), (url, query, response.status_code)

@@ -15,22 +15,33 @@ from tests.documents.conftest import pdf_upload, stored_files
 from tests.factories import make_user
 
 
-def test_an_edit_changes_metadata_file_tags_and_status_at_once(territory, publish,
-                                                                private_storage):
+def test_an_edit_changes_metadata_file_tags_and_status_at_once(territory, publish, private_storage):
     document = publish(publish=False, title="Avant")
-    services.document_edit(actor=territory.publisher, document=document, title="Après",
-                           tags=["voirie"], upload=pdf_upload(text="Deuxième version"),
-                           status=Status.PUBLISHED)
+    services.document_edit(
+        actor=territory.publisher,
+        document=document,
+        title="Après",
+        tags=["voirie"],
+        upload=pdf_upload(text="Deuxième version"),
+        status=Status.PUBLISHED,
+    )
     document.refresh_from_db()
     assert (document.title, document.status, document.versions.count()) == (
-        "Après", Status.PUBLISHED, 2)
+        "Après",
+        Status.PUBLISHED,
+        2,
+    )
     assert list(document.tags.names()) == ["voirie"]
-    assert list(AuditEvent.objects.filter(document=document).order_by("at", "pk")
-                .values_list("action", flat=True)) == ["create", "update", "version", "publish"]
+    assert list(
+        AuditEvent.objects.filter(document=document)
+        .order_by("at", "pk")
+        .values_list("action", flat=True)
+    ) == ["create", "update", "version", "publish"]
 
 
-def test_a_failure_late_in_an_edit_keeps_nothing_of_it(territory, publish, private_storage,
-                                                       monkeypatch):
+def test_a_failure_late_in_an_edit_keeps_nothing_of_it(
+    territory, publish, private_storage, monkeypatch
+):
     document = publish(publish=False, title="Avant")
     files_before = stored_files(private_storage)
     events_before = AuditEvent.objects.count()
@@ -43,12 +54,19 @@ def test_a_failure_late_in_an_edit_keeps_nothing_of_it(territory, publish, priva
 
     monkeypatch.setattr(services, "audit_record", fail_on_publish)
     with pytest.raises(RuntimeError):
-        services.document_edit(actor=territory.publisher, document=document, title="Après",
-                               upload=pdf_upload(text="Deuxième version"),
-                               status=Status.PUBLISHED)
+        services.document_edit(
+            actor=territory.publisher,
+            document=document,
+            title="Après",
+            upload=pdf_upload(text="Deuxième version"),
+            status=Status.PUBLISHED,
+        )
     document.refresh_from_db()
     assert (document.title, document.status, document.versions.count()) == (
-        "Avant", Status.DRAFT, 1)
+        "Avant",
+        Status.DRAFT,
+        1,
+    )
     assert stored_files(private_storage) == files_before  # the new file is gone
     assert AuditEvent.objects.count() == events_before
 
@@ -64,8 +82,10 @@ def test_an_unchanged_edit_writes_no_audit_row(territory, publish):
 def test_wrapping_a_service_in_a_transaction_is_an_error(territory):
     citizen = make_user("nouvel-agent")
     with pytest.raises(RuntimeError), transaction.atomic():
-        membership_grant(actor=None, user=citizen, authority=territory.merignac,
-                         role=Membership.Role.AGENT)
+        membership_grant(
+            actor=None, user=citizen, authority=territory.merignac, role=Membership.Role.AGENT
+        )
     with pytest.raises(RuntimeError), transaction.atomic():
-        services.document_create(actor=None, owner=territory.merignac, title="Doc",
-                                 upload=pdf_upload())
+        services.document_create(
+            actor=None, owner=territory.merignac, title="Doc", upload=pdf_upload()
+        )

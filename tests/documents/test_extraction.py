@@ -23,8 +23,9 @@ def test_pdf_round_trip_over_several_pages():
 
 
 def test_pdf_with_euro_and_parentheses():
-    text = extract_text(io.BytesIO(filegen.make_pdf("Budget (2026)", ["Coût : 12 € \\ œuvre"])),
-                        "pdf")
+    text = extract_text(
+        io.BytesIO(filegen.make_pdf("Budget (2026)", ["Coût : 12 € \\ œuvre"])), "pdf"
+    )
     assert text == "Budget (2026)\nCoût : 12 € \\ œuvre"
 
 
@@ -35,9 +36,12 @@ def test_pdf_protected_only_against_changes_is_read_and_with_a_password_is_not()
 
 
 def test_odt_round_trip():
-    text = extract_text(io.BytesIO(filegen.make_odt("Compte rendu", ["L'école  a\tfermé.",
-                                                                     "Délibération adoptée."])),
-                        "odt")
+    text = extract_text(
+        io.BytesIO(
+            filegen.make_odt("Compte rendu", ["L'école  a\tfermé.", "Délibération adoptée."])
+        ),
+        "odt",
+    )
     assert text == "Compte rendu\nL'école a fermé.\nDélibération adoptée."
 
 
@@ -49,9 +53,11 @@ def test_odt_spaces_tabs_spans_and_hidden_parts():
         "<text:tracked-changes><text:p>supprimé</text:p></text:tracked-changes>"
         '<text:p>Ar<text:span>rê</text:span>té<text:s text:c="3"/>n°<text:tab/>4'
         "<text:line-break/>suite<office:annotation><text:p>note</text:p></office:annotation>"
-        "</text:p></office:text></office:body></office:document-content>")
-    data = hostile.zip_of([("mimetype", hostile.ODT_MIME), ("content.xml", content)],
-                          stored_first=True)
+        "</text:p></office:text></office:body></office:document-content>"
+    )
+    data = hostile.zip_of(
+        [("mimetype", hostile.ODT_MIME), ("content.xml", content)], stored_first=True
+    )
     assert extract_text(io.BytesIO(data), "odt") == "Arrêté n° 4\nsuite"
 
 
@@ -62,30 +68,39 @@ def test_ods_round_trip():
 
 def test_docx_round_trip_keeps_visible_text_only():
     assert extract_text(io.BytesIO(hostile.docx("Arrêté\nL'école ferme.")), "docx") == (
-        "Arrêté\nL'école ferme.")
+        "Arrêté\nL'école ferme."
+    )
     document = (
         '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
         "<w:body><w:p><w:r><w:t>Vu</w:t><w:tab/><w:t>le code</w:t></w:r>"
         "<w:r><w:delText>effacé</w:delText><w:instrText>PAGE</w:instrText></w:r></w:p>"
-        "<w:p><w:r><w:t>Article 1</w:t></w:r></w:p></w:body></w:document>")
+        "<w:p><w:r><w:t>Article 1</w:t></w:r></w:p></w:body></w:document>"
+    )
     data = hostile.zip_of([("[Content_Types].xml", "<Types/>"), ("word/document.xml", document)])
     assert extract_text(io.BytesIO(data), "docx") == "Vu le code\nArticle 1"
 
 
 def test_docx_deeply_nested_xml_does_not_exhaust_the_stack():
     depth = 50_000
-    document = ('<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/'
-                'main"><w:body>' + "<w:p>" * depth + "<w:t>fond</w:t>" + "</w:p>" * depth
-                + "</w:body></w:document>")
+    document = (
+        '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/'
+        'main"><w:body>'
+        + "<w:p>" * depth
+        + "<w:t>fond</w:t>"
+        + "</w:p>" * depth
+        + "</w:body></w:document>"
+    )
     data = hostile.zip_of([("[Content_Types].xml", "<Types/>"), ("word/document.xml", document)])
     assert extract_text(io.BytesIO(data), "docx") == "fond"
 
 
 def test_xlsx_round_trip():
-    data = hostile.xlsx([["Subvention", "Montant"], ["Club de rugby de Bègles", 4500],
-                         [None, 12.5]])
+    data = hostile.xlsx(
+        [["Subvention", "Montant"], ["Club de rugby de Bègles", 4500], [None, 12.5]]
+    )
     assert extract_text(io.BytesIO(data), "xlsx") == (
-        "Subvention Montant\nClub de rugby de Bègles 4500\n12.5")
+        "Subvention Montant\nClub de rugby de Bègles 4500\n12.5"
+    )
 
 
 def test_xlsx_with_a_far_away_cell_does_not_hang():
@@ -99,14 +114,20 @@ def test_xlsx_with_a_far_away_cell_does_not_hang():
     assert time.monotonic() - started < 10
 
 
-@pytest.mark.parametrize(("kind", "data", "expected"), [
-    ("txt", "Réunion\r\n\r\n\r\n\tde l'école\u00a0 ".encode(), "Réunion\n\nde l'école"),
-    ("txt", "Réunion à l'école".encode("cp1252"), "Réunion à l'école"),
-    ("csv", filegen.make_csv([["commune", "montant"], ["Pessac", "12 €"]]),
-     "commune;montant\nPessac;12 €"),
-    ("json", '\ufeff{"commune": "Mérignac"}'.encode(), '{"commune": "Mérignac"}'),
-    ("txt", b"a\x00b\x1bc\xc2\xadd", "a b cd"),
-])
+@pytest.mark.parametrize(
+    ("kind", "data", "expected"),
+    [
+        ("txt", "Réunion\r\n\r\n\r\n\tde l'école\u00a0 ".encode(), "Réunion\n\nde l'école"),
+        ("txt", "Réunion à l'école".encode("cp1252"), "Réunion à l'école"),
+        (
+            "csv",
+            filegen.make_csv([["commune", "montant"], ["Pessac", "12 €"]]),
+            "commune;montant\nPessac;12 €",
+        ),
+        ("json", '\ufeff{"commune": "Mérignac"}'.encode(), '{"commune": "Mérignac"}'),
+        ("txt", b"a\x00b\x1bc\xc2\xadd", "a b cd"),
+    ],
+)
 def test_text_round_trip_and_normalisation(kind, data, expected):
     assert extract_text(io.BytesIO(data), kind) == expected
 
@@ -118,9 +139,11 @@ def test_images_have_no_text(kind):
 
 def test_max_chars_truncates():
     paragraphs = filegen.french_paragraphs(random.Random(5), 30, "budget")
-    for kind, data in [("pdf", filegen.make_pdf("Budget", paragraphs)),
-                       ("odt", filegen.make_odt("Budget", paragraphs)),
-                       ("txt", "\n".join(paragraphs).encode())]:
+    for kind, data in [
+        ("pdf", filegen.make_pdf("Budget", paragraphs)),
+        ("odt", filegen.make_odt("Budget", paragraphs)),
+        ("txt", "\n".join(paragraphs).encode()),
+    ]:
         assert len(extract_text(io.BytesIO(data), kind, max_chars=500)) <= 500
 
 
@@ -133,8 +156,12 @@ def test_garbage_raises_extraction_error_without_quoting_the_file(kind):
 
 
 def test_truncated_documents_raise_extraction_error():
-    for kind, data in [("pdf", hostile.pdf()[:300]), ("odt", hostile.odt()[:500]),
-                       ("docx", hostile.docx()[:400]), ("xlsx", hostile.xlsx()[:900])]:
+    for kind, data in [
+        ("pdf", hostile.pdf()[:300]),
+        ("odt", hostile.odt()[:500]),
+        ("docx", hostile.docx()[:400]),
+        ("xlsx", hostile.xlsx()[:900]),
+    ]:
         with pytest.raises(ExtractionError):
             extract_text(io.BytesIO(data), kind)
 

@@ -51,7 +51,12 @@ def test_odt_is_a_proper_package():
         infos = package.infolist()
         assert infos[0].filename == "mimetype" and infos[0].compress_type == zipfile.ZIP_STORED
         assert {i.filename for i in infos} == {
-            "mimetype", "META-INF/manifest.xml", "content.xml", "styles.xml", "meta.xml"}
+            "mimetype",
+            "META-INF/manifest.xml",
+            "content.xml",
+            "styles.xml",
+            "meta.xml",
+        }
         for name in ("META-INF/manifest.xml", "content.xml", "styles.xml", "meta.xml"):
             ElementTree.fromstring(package.read(name))  # well-formed
         assert package.testzip() is None
@@ -67,8 +72,11 @@ def test_odt_is_checked_and_extracted():
 
 
 def test_csv_opens_in_french_spreadsheets():
-    rows = [["commune", "libellé", "montant"], ["Bègles", "Voirie; trottoirs", "12 000 €"],
-            ["Pessac", 'Dit "le centre"', "3,5"]]
+    rows = [
+        ["commune", "libellé", "montant"],
+        ["Bègles", "Voirie; trottoirs", "12 000 €"],
+        ["Pessac", 'Dit "le centre"', "3,5"],
+    ]
     data = filegen.make_csv(rows)
     assert data.startswith(b"\xef\xbb\xbfcommune;libell\xc3\xa9;montant\r\n")
     assert list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";")) == rows
@@ -80,12 +88,25 @@ def test_french_paragraphs_are_deterministic_and_on_topic():
     assert first == filegen.french_paragraphs(random.Random(1), 5, "urbanisme")
     assert first != filegen.french_paragraphs(random.Random(2), 5, "urbanisme")
     assert len(first) == 5 and all(p.endswith(".") and len(p) > 80 for p in first)
-    assert any("urbanisme" in p or "PLU" in p or "permis" in p or "préemption" in p
-               or "aménagement" in p for p in first)
+    assert any(
+        "urbanisme" in p or "PLU" in p or "permis" in p or "préemption" in p or "aménagement" in p
+        for p in first
+    )
 
 
-@pytest.mark.parametrize("topic", ["conseil municipal", "budget", "voirie", "écoles", "urbanisme",
-                                   "subventions", "marchés publics", "environnement"])
+@pytest.mark.parametrize(
+    "topic",
+    [
+        "conseil municipal",
+        "budget",
+        "voirie",
+        "écoles",
+        "urbanisme",
+        "subventions",
+        "marchés publics",
+        "environnement",
+    ],
+)
 def test_every_topic_produces_prose(topic):
     text = " ".join(filegen.french_paragraphs(random.Random(0), 3, topic))
     assert any(ch in text for ch in "éèàêç")

@@ -37,24 +37,32 @@ def test_other_formats_are_always_attachments(client, publish, upload):
     assert response["Content-Disposition"].startswith("attachment")
 
 
-def test_reading_a_non_public_document_is_audited_with_who_and_where(client, territory,
-                                                                    publish):
+def test_reading_a_non_public_document_is_audited_with_who_and_where(client, territory, publish):
     document = publish(Audience.INTERNAL)
     client.force_login(territory.agent)
     assert client.get(f"/documents/{document.pk}/", REMOTE_ADDR="203.0.113.7").status_code == 200
     response = client.get(f"/documents/{document.pk}/telecharger")
     assert response["Cache-Control"] == "private, no-store"
-    events = list(AuditEvent.objects.filter(document=document, action__in=["view", "download"])
-                  .values_list("action", "actor__username", "ip_address"))
-    assert sorted(events) == [("download", "agent-merignac", "127.0.0.1"),
-                              ("view", "agent-merignac", "203.0.113.7")]
+    events = list(
+        AuditEvent.objects.filter(document=document, action__in=["view", "download"]).values_list(
+            "action", "actor__username", "ip_address"
+        )
+    )
+    assert sorted(events) == [
+        ("download", "agent-merignac", "127.0.0.1"),
+        ("view", "agent-merignac", "203.0.113.7"),
+    ]
 
 
 def test_unreadable_documents_answer_404_on_every_path(client, territory, publish):
     document = publish(Audience.INTERNAL)
     client.force_login(territory.bordeaux_agent)
-    for url in (f"/documents/{document.pk}/", f"/documents/{document.pk}/telecharger",
-                f"/api/v1/documents/{document.pk}/", f"/api/v1/documents/{document.pk}/download"):
+    for url in (
+        f"/documents/{document.pk}/",
+        f"/documents/{document.pk}/telecharger",
+        f"/api/v1/documents/{document.pk}/",
+        f"/api/v1/documents/{document.pk}/download",
+    ):
         assert client.get(url).status_code == 404, url
     assert client.get("/documents/999999/").status_code == 404
 
@@ -76,12 +84,20 @@ def test_idor_sweep_on_the_demo_for_three_unprivileged_users(client):
                 assert client.get(url).status_code == expected, (username, url)
 
 
-def test_citizen_space_lists_documents_addressed_to_me_with_filters(client, territory,
-                                                                    publish):
-    mine = publish(Audience.PERSONAL, addressee=territory.citizen, title="Attestation",
-                   document_type="attestation")
-    publish(Audience.PERSONAL, addressee=territory.citizen, owner=territory.bordeaux,
-            title="Certificat de Bordeaux", document_type="autre")
+def test_citizen_space_lists_documents_addressed_to_me_with_filters(client, territory, publish):
+    mine = publish(
+        Audience.PERSONAL,
+        addressee=territory.citizen,
+        title="Attestation",
+        document_type="attestation",
+    )
+    publish(
+        Audience.PERSONAL,
+        addressee=territory.citizen,
+        owner=territory.bordeaux,
+        title="Certificat de Bordeaux",
+        document_type="autre",
+    )
     publish(Audience.PERSONAL, addressee=territory.other_citizen, title="Pas à moi")
     publish(Audience.PUBLIC, title="Public")
     assert client.get("/mon-espace/").status_code == 302  # sign in first
@@ -89,32 +105,45 @@ def test_citizen_space_lists_documents_addressed_to_me_with_filters(client, terr
     html = client.get("/mon-espace/").content.decode()
     assert "Attestation" in html and "Certificat de Bordeaux" in html
     assert "Pas à moi" not in html and ">Public<" not in html
-    filtered = client.get("/mon-espace/", {"collectivite": territory.merignac.pk,
-                                          "type": "attestation"})
+    filtered = client.get(
+        "/mon-espace/", {"collectivite": territory.merignac.pk, "type": "attestation"}
+    )
     assert [d.pk for d in filtered.context["page_obj"]] == [mine.pk]
     assert client.get("/mon-espace/", {"type": "inconnu"}).status_code == 400
 
 
 def test_api_lists_with_filters_pagination_and_clear_errors(client, territory, publish):
     for i in range(5):
-        publish(title=f"Délibération {i}", document_type="deliberation",
-                published_on=f"2026-0{i + 1}-15")
+        publish(
+            title=f"Délibération {i}",
+            document_type="deliberation",
+            published_on=f"2026-0{i + 1}-15",
+        )
     publish(owner=territory.bordeaux, title="Arrêté", document_type="arrete")
     publish(Audience.INTERNAL, title="Note interne")
     data = client.get("/api/v1/documents/", {"page_size": 2}).json()
     assert data["count"] == 6 and len(data["results"]) == 2 and data["next"]
     assert client.get("/api/v1/documents/", {"type": "deliberation"}).json()["count"] == 5
     assert client.get("/api/v1/documents/", {"authority_code": "33063"}).json()["count"] == 1
-    assert client.get("/api/v1/documents/", {"published_after": "2026-03-01",
-                                             "published_before": "2026-04-30"}
-                      ).json()["count"] == 2
+    assert (
+        client.get(
+            "/api/v1/documents/",
+            {"published_after": "2026-03-01", "published_before": "2026-04-30"},
+        ).json()["count"]
+        == 2
+    )
     item = client.get("/api/v1/documents/", {"type": "arrete"}).json()["results"][0]
     assert item["authority"]["insee_code"] == "33063"
     assert item["licence"] == "lo-2.0" and item["file"]["mime_type"] == "application/pdf"
-    for params, field in [({"type": "xyz"}, "type"), ({"published_after": "hier"},
-                          "published_after"), ({"page": "0"}, "page"), ({"page": "99"}, "page"),
-                          ({"page_size": "1000"}, "page_size"), ({"authority": "abc"},
-                          "authority"), ({"authority_code": "00000"}, "authority_code")]:
+    for params, field in [
+        ({"type": "xyz"}, "type"),
+        ({"published_after": "hier"}, "published_after"),
+        ({"page": "0"}, "page"),
+        ({"page": "99"}, "page"),
+        ({"page_size": "1000"}, "page_size"),
+        ({"authority": "abc"}, "authority"),
+        ({"authority_code": "00000"}, "authority_code"),
+    ]:
         response = client.get("/api/v1/documents/", params)
         assert response.status_code == 400, params
         assert response.json()["field"] == field
@@ -137,19 +166,28 @@ def _queries(client, url: str) -> int:
 
 def test_list_queries_do_not_grow_from_10_to_1000_documents(client, territory, publish):
     for i in range(10):
-        publish(Audience.PERSONAL if i % 2 else Audience.PUBLIC, title="Délibération",
-                addressee=territory.citizen if i % 2 else None)
+        publish(
+            Audience.PERSONAL if i % 2 else Audience.PUBLIC,
+            title="Délibération",
+            addressee=territory.citizen if i % 2 else None,
+        )
     client.force_login(territory.citizen)
-    urls = ["/api/v1/documents/?page_size=100", "/mon-espace/", "/documents/flux/",
-            "/sitemap.xml"]
+    urls = ["/api/v1/documents/?page_size=100", "/mon-espace/", "/documents/flux/", "/sitemap.xml"]
     small = {url: _queries(client, url) for url in urls}
     template = Document.objects.first()
-    Document.objects.bulk_create([
-        Document(owner=template.owner, title=f"D{i}", status="published",
-                 audience=Audience.PERSONAL if i % 2 else Audience.PUBLIC,
-                 addressee=territory.citizen if i % 2 else None,
-                 current_version=template.current_version)
-        for i in range(990)])
+    Document.objects.bulk_create(
+        [
+            Document(
+                owner=template.owner,
+                title=f"D{i}",
+                status="published",
+                audience=Audience.PERSONAL if i % 2 else Audience.PUBLIC,
+                addressee=territory.citizen if i % 2 else None,
+                current_version=template.current_version,
+            )
+            for i in range(990)
+        ]
+    )
     assert Document.objects.count() == 1000
     large = {url: _queries(client, url) for url in urls}
     assert large == small
@@ -160,8 +198,7 @@ def test_malformed_integers_are_400s_not_500s(client, territory, publish):
     SQLite. The full matrix is tests/api/test_integer_parameters.py."""
     document = publish()
     client.force_login(territory.citizen)
-    for params in ({"collectivite": "²"}, {"collectivite": "9" * 30}, {"page": "¹"},
-                   {"page": "0"}):
+    for params in ({"collectivite": "²"}, {"collectivite": "9" * 30}, {"page": "¹"}, {"page": "0"}):
         assert client.get("/mon-espace/", params).status_code == 400, params
     for url in ("/api/v1/documents/%C2%B2/", f"/api/v1/documents/{'9' * 30}/download"):
         response = client.get(url)

@@ -22,8 +22,11 @@ from tests.documents.conftest import pdf_upload
 
 pytestmark = pytest.mark.django_db
 BUCKET = "civis-documents"
-KEYS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing",
-        "region_name": "eu-west-3"}
+KEYS = {
+    "aws_access_key_id": "testing",
+    "aws_secret_access_key": "testing",
+    "region_name": "eu-west-3",
+}
 
 
 def _free_port() -> int:
@@ -38,9 +41,11 @@ def s3_endpoint():
     if not binary.exists() and shutil.which("moto_server") is None:
         pytest.skip("moto_server is not installed (pip install 'moto[server]')")
     port = _free_port()
-    process = subprocess.Popen([str(binary if binary.exists() else "moto_server"), "-H",
-                                "127.0.0.1", "-p", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [str(binary if binary.exists() else "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     for _attempt in range(100):
         try:
@@ -61,15 +66,26 @@ def s3_endpoint():
 @pytest.fixture
 def s3(s3_endpoint, settings):
     client = boto3.client("s3", endpoint_url=s3_endpoint, **KEYS)
-    client.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={
-        "LocationConstraint": KEYS["region_name"]})
-    settings.STORAGES = {**settings.STORAGES, "documents": {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {"bucket_name": BUCKET, "endpoint_url": s3_endpoint,
-                    "access_key": "testing", "secret_key": "testing",
-                    "region_name": KEYS["region_name"], "default_acl": "private",
-                    "querystring_auth": True, "querystring_expire": 60,
-                    "file_overwrite": False}}}
+    client.create_bucket(
+        Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": KEYS["region_name"]}
+    )
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "documents": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": BUCKET,
+                "endpoint_url": s3_endpoint,
+                "access_key": "testing",
+                "secret_key": "testing",
+                "region_name": KEYS["region_name"],
+                "default_acl": "private",
+                "querystring_auth": True,
+                "querystring_expire": 60,
+                "file_overwrite": False,
+            },
+        },
+    }
     yield client
     for item in client.list_objects_v2(Bucket=BUCKET).get("Contents", []):
         client.delete_object(Bucket=BUCKET, Key=item["Key"])
@@ -81,12 +97,14 @@ def _keys(client) -> list[str]:
 
 
 def test_uploads_land_in_the_private_bucket_and_download_through_the_check(
-        s3, s3_endpoint, client, territory, publish):
+    s3, s3_endpoint, client, territory, publish
+):
     document = publish(title="Budget sur S3", upload=pdf_upload("Budget", "Écoles et voirie."))
     keys = _keys(s3)
     assert keys == [document.current_version.file.name]
-    assert s3.get_object_acl(Bucket=BUCKET, Key=keys[0])["Grants"][0]["Permission"] == \
-        "FULL_CONTROL"
+    assert (
+        s3.get_object_acl(Bucket=BUCKET, Key=keys[0])["Grants"][0]["Permission"] == "FULL_CONTROL"
+    )
     # No public object URL: an anonymous HTTP GET on the object is refused by S3 itself.
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(f"{s3_endpoint}/{BUCKET}/{keys[0]}", timeout=5)  # noqa: S310
@@ -99,8 +117,7 @@ def test_uploads_land_in_the_private_bucket_and_download_through_the_check(
     assert body.startswith(b"%PDF-")
 
 
-def test_a_non_public_document_on_s3_answers_404_to_strangers(s3, client, territory,
-                                                               publish):
+def test_a_non_public_document_on_s3_answers_404_to_strangers(s3, client, territory, publish):
     document = publish("internal", title="Note interne sur S3")
     assert client.get(f"/documents/{document.pk}/telecharger").status_code == 404
     client.force_login(territory.agent)
@@ -109,15 +126,21 @@ def test_a_non_public_document_on_s3_answers_404_to_strangers(s3, client, territ
 
 def test_a_rejected_upload_leaves_the_bucket_empty(s3, territory):
     with pytest.raises(ValidationError):
-        services.document_create(actor=territory.publisher, owner=territory.merignac,
-                                 title="Faux PDF", upload=services.Upload(
-                                     io.BytesIO(b"\x7fELF\x02\x01"), "arrete.pdf"))
+        services.document_create(
+            actor=territory.publisher,
+            owner=territory.merignac,
+            title="Faux PDF",
+            upload=services.Upload(io.BytesIO(b"\x7fELF\x02\x01"), "arrete.pdf"),
+        )
     assert _keys(s3) == []
     assert Document.objects.count() == 0
 
 
 def test_a_new_version_on_s3_keeps_the_old_object(s3, territory, publish):
     document = publish()
-    services.document_replace_file(actor=territory.publisher, document=document,
-                                   upload=pdf_upload("Version 2", "Nouveau texte."))
+    services.document_replace_file(
+        actor=territory.publisher,
+        document=document,
+        upload=pdf_upload("Version 2", "Nouveau texte."),
+    )
     assert len(_keys(s3)) == 2

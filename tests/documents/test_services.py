@@ -27,13 +27,18 @@ from tests.documents.hostile import MAX_SIZE, hostile_corpus
 pytestmark = pytest.mark.django_db
 
 
-def test_a_publisher_creates_a_draft_then_publishes_it(territory, private_storage,
-                                                       django_capture_on_commit_callbacks):
+def test_a_publisher_creates_a_draft_then_publishes_it(
+    territory, private_storage, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         document = services.document_create(
-            actor=territory.publisher, owner=territory.merignac,
-            title="Délibération n° 2026-12", document_type="deliberation",
-            tags=["budget", "écoles"], upload=pdf_upload())
+            actor=territory.publisher,
+            owner=territory.merignac,
+            title="Délibération n° 2026-12",
+            document_type="deliberation",
+            tags=["budget", "écoles"],
+            upload=pdf_upload(),
+        )
     assert document.status == Status.DRAFT
     assert document.licence == Licence.LO2
     assert not documents_visible_to(None).filter(pk=document.pk).exists()
@@ -53,17 +58,22 @@ def test_a_publisher_creates_a_draft_then_publishes_it(territory, private_storag
     assert document.status == Status.PUBLISHED
     assert document.published_on == timezone.localdate()
     assert documents_visible_to(None).filter(pk=document.pk).exists()
-    actions = list(AuditEvent.objects.filter(document=document).order_by("at")
-                   .values_list("action", "actor__username"))
+    actions = list(
+        AuditEvent.objects.filter(document=document)
+        .order_by("at")
+        .values_list("action", "actor__username")
+    )
     assert actions == [("create", "editeur-merignac"), ("publish", "editeur-merignac")]
 
 
 def test_replacing_the_file_keeps_earlier_versions_with_who_and_when(
-        territory, publish, django_capture_on_commit_callbacks):
+    territory, publish, django_capture_on_commit_callbacks
+):
     document = publish()
     with django_capture_on_commit_callbacks(execute=True):
-        services.document_replace_file(actor=territory.publisher, document=document,
-                                       upload=odt_upload())
+        services.document_replace_file(
+            actor=territory.publisher, document=document, upload=odt_upload()
+        )
     versions = list(document.versions.order_by("number"))
     assert [v.number for v in versions] == [1, 2]
     assert versions[1].kind == "odt" and versions[1].created_by == territory.publisher
@@ -85,28 +95,41 @@ def test_withdrawn_documents_are_seen_by_editors_only(territory, publish):
 
 def test_only_editors_of_the_owner_may_write(territory, publish):
     document = publish()
-    for outsider in (territory.agent, territory.bordeaux_agent, territory.citizen,
-                     territory.metro_publisher):
+    for outsider in (
+        territory.agent,
+        territory.bordeaux_agent,
+        territory.citizen,
+        territory.metro_publisher,
+    ):
         with pytest.raises(PermissionDenied):
             services.document_withdraw(actor=outsider, document=document)
         with pytest.raises(PermissionDenied):
-            services.document_create(actor=outsider, owner=territory.merignac, title="X",
-                                     upload=pdf_upload())
+            services.document_create(
+                actor=outsider, owner=territory.merignac, title="X", upload=pdf_upload()
+            )
     # The territory administrator of the région edits everything below it.
     services.document_edit(actor=territory.region_admin, document=document, title="Nouveau")
     document.refresh_from_db()
     assert document.title == "Nouveau"
 
 
-@pytest.mark.parametrize(("name", "content", "code"), hostile_corpus(),
-                         ids=[f"{i:03d}-{entry[0]}" for i, entry in enumerate(hostile_corpus())])
-def test_every_hostile_upload_is_refused_and_leaves_nothing(territory, private_storage,
-                                                            settings, name, content, code):
+@pytest.mark.parametrize(
+    ("name", "content", "code"),
+    hostile_corpus(),
+    ids=[f"{i:03d}-{entry[0]}" for i, entry in enumerate(hostile_corpus())],
+)
+def test_every_hostile_upload_is_refused_and_leaves_nothing(
+    territory, private_storage, settings, name, content, code
+):
     settings.CIVIS_MAX_UPLOAD_MB = MAX_SIZE / (1024 * 1024)
     audit_before = AuditEvent.objects.count()
     with pytest.raises(ValidationError) as error:
-        services.document_create(actor=territory.publisher, owner=territory.merignac,
-                                 title="Envoi", upload=services.Upload(io.BytesIO(content), name))
+        services.document_create(
+            actor=territory.publisher,
+            owner=territory.merignac,
+            title="Envoi",
+            upload=services.Upload(io.BytesIO(content), name),
+        )
     message = error.value.message_dict["file"][0]
     assert message and message[0].isupper()
     assert Document.objects.count() == 0
@@ -120,8 +143,10 @@ def test_a_rejected_new_version_keeps_the_current_one(territory, publish, privat
     before = stored_files(private_storage)
     with pytest.raises(ValidationError):
         services.document_replace_file(
-            actor=territory.publisher, document=document,
-            upload=services.Upload(io.BytesIO(b"MZ\x90\x00binary"), "rapport.pdf"))
+            actor=territory.publisher,
+            document=document,
+            upload=services.Upload(io.BytesIO(b"MZ\x90\x00binary"), "rapport.pdf"),
+        )
     assert stored_files(private_storage) == before
     assert document.versions.count() == 1
 
@@ -132,8 +157,9 @@ def test_a_failure_after_storing_removes_the_file(territory, private_storage, mo
 
     monkeypatch.setattr(services, "audit_record", explode)
     with pytest.raises(RuntimeError):
-        services.document_create(actor=territory.publisher, owner=territory.merignac,
-                                 title="Doc", upload=pdf_upload())
+        services.document_create(
+            actor=territory.publisher, owner=territory.merignac, title="Doc", upload=pdf_upload()
+        )
     assert stored_files(private_storage) == []
     assert Document.objects.count() == 0
 
@@ -152,18 +178,26 @@ def test_a_failed_extraction_is_recorded_and_the_upload_kept(territory, publish)
     assert version.file.storage.exists(version.file.name)
 
 
-@pytest.mark.parametrize(("audience", "addressee_attr", "field"), [
-    (Audience.PERSONAL, None, "addressee"),
-    (Audience.PERSONAL, "agent", "addressee"),
-    (Audience.PUBLIC, "citizen", "addressee"),
-    ("everyone", None, "audience"),
-])
+@pytest.mark.parametrize(
+    ("audience", "addressee_attr", "field"),
+    [
+        (Audience.PERSONAL, None, "addressee"),
+        (Audience.PERSONAL, "agent", "addressee"),
+        (Audience.PUBLIC, "citizen", "addressee"),
+        ("everyone", None, "audience"),
+    ],
+)
 def test_audience_and_addressee_must_agree(territory, audience, addressee_attr, field):
     addressee = getattr(territory, addressee_attr) if addressee_attr else None
     with pytest.raises(ValidationError) as error:
-        services.document_create(actor=territory.publisher, owner=territory.merignac,
-                                 title="Doc", audience=audience, addressee=addressee,
-                                 upload=pdf_upload())
+        services.document_create(
+            actor=territory.publisher,
+            owner=territory.merignac,
+            title="Doc",
+            audience=audience,
+            addressee=addressee,
+            upload=pdf_upload(),
+        )
     assert field in error.value.message_dict
     assert Document.objects.count() == 0
 
@@ -182,23 +216,27 @@ def test_grants_to_a_user_a_group_and_an_authority(territory, publish):
 
     services.grant_add(actor=territory.publisher, document=document, user=territory.citizen)
     services.grant_add(actor=territory.publisher, document=document, group=commission)
-    services.grant_add(actor=territory.publisher, document=document,
-                       authority=territory.metropole)
+    services.grant_add(actor=territory.publisher, document=document, authority=territory.metropole)
     for user in (territory.citizen, territory.bordeaux_agent, territory.metro_agent):
         assert documents_visible_to(user).filter(pk=document.pk).exists(), user
 
     services.grant_remove(actor=territory.publisher, document=document, group=commission)
     assert not documents_visible_to(territory.bordeaux_agent).filter(pk=document.pk).exists()
-    actions = list(AuditEvent.objects.filter(action__in=["grant", "revoke"])
-                   .values_list("action", flat=True))
+    actions = list(
+        AuditEvent.objects.filter(action__in=["grant", "revoke"]).values_list("action", flat=True)
+    )
     assert sorted(actions) == ["grant", "grant", "grant", "revoke"]
 
 
 def test_a_change_grant_lets_a_user_edit_and_see_drafts(territory, publish):
     draft = publish(publish=False)
     assert not documents_visible_to(territory.bordeaux_agent).filter(pk=draft.pk).exists()
-    services.grant_add(actor=territory.publisher, document=draft,
-                       user=territory.bordeaux_agent, level=GrantLevel.CHANGE)
+    services.grant_add(
+        actor=territory.publisher,
+        document=draft,
+        user=territory.bordeaux_agent,
+        level=GrantLevel.CHANGE,
+    )
     assert documents_visible_to(territory.bordeaux_agent).filter(pk=draft.pk).exists()
     services.document_edit(actor=territory.bordeaux_agent, document=draft, summary="Relu")
 
@@ -206,8 +244,9 @@ def test_a_change_grant_lets_a_user_edit_and_see_drafts(territory, publish):
 def test_audit_purge_removes_entries_older_than_the_retention(territory, publish, settings):
     settings.CIVIS_AUDIT_RETENTION_DAYS = 365
     document = publish()
-    old = AuditEvent.objects.create(action="view", document=document,
-                                    at=timezone.now() - timezone.timedelta(days=400))
+    old = AuditEvent.objects.create(
+        action="view", document=document, at=timezone.now() - timezone.timedelta(days=400)
+    )
     out = io.StringIO()
     call_command("civis_purge_audit", stdout=out)
     assert not AuditEvent.objects.filter(pk=old.pk).exists()

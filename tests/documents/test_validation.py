@@ -49,9 +49,11 @@ def test_hostile_upload_is_rejected(name, content, code):
 
 
 # zipfile and pypdf expect a regular file's full reads; the streaming pass must not.
-STREAMED = [entry for entry in CORPUS
-            if not entry[1].startswith(b"PK")
-            and b"/Encrypt" not in entry[1] and b"/ObjStm" not in entry[1]]
+STREAMED = [
+    entry
+    for entry in CORPUS
+    if not entry[1].startswith(b"PK") and b"/Encrypt" not in entry[1] and b"/ObjStm" not in entry[1]
+]
 
 
 @pytest.mark.parametrize(("name", "content", "code"), STREAMED, ids=[_id(e) for e in STREAMED])
@@ -75,8 +77,11 @@ def _accepted() -> list[tuple[str, bytes, str]]:
     rng = random.Random(7)
     return [
         ("Délibération 2026-03.pdf", hostile.pdf(), "pdf"),
-        ("RAPPORT.PDF", filegen.make_pdf("Rapport", filegen.french_paragraphs(rng, 80, "budget")),
-         "pdf"),
+        (
+            "RAPPORT.PDF",
+            filegen.make_pdf("Rapport", filegen.french_paragraphs(rng, 80, "budget")),
+            "pdf",
+        ),
         ("flux-compresses.pdf", hostile.pdf_with_object_stream(), "pdf"),
         ("restrictions.pdf", hostile.protected_pdf(""), "pdf"),
         ("Compte rendu.odt", hostile.odt(), "odt"),
@@ -147,22 +152,25 @@ def test_zip_bomb_ratio_rule_and_legitimate_compression():
     assert check_upload(io.BytesIO(ok), "blanc.docx", max_size=50 * MB).kind == "docx"
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    ("../../etc/passwd.pdf", "passwd.pdf"),
-    ("C:\\Users\\agent\\Bureau\\Délibération 2026-03.pdf", "Délibération 2026-03.pdf"),
-    ("De\u0301libe\u0301ration.pdf", "Délibération.pdf"),  # NFD from macOS becomes NFC
-    ("rapport\u202etxt.exe", "rapporttxt.exe"),  # RTL override removed, the truth shows
-    ("rap\u200bport\ufeff.pdf", "rapport.pdf"),
-    ("a\x00b\x07c.pdf", "abc.pdf"),
-    ("  Compte   rendu\t du\nconseil .pdf ", "Compte rendu du conseil.pdf"),
-    ("\u00a0Budget\u2003primitif.ods", "Budget primitif.ods"),
-    (".cache.pdf", "cache.pdf"),
-    ("rapport.pdf...", "rapport.pdf"),
-    ('a<b>:c|d?"e*.pdf', "a_b__c_d__e_.pdf"),
-    ("CONSEIL.pdf", "CONSEIL.pdf"),
-    ("console.txt", "console.txt"),
-    ("archive.tar.gz", "archive.tar.gz"),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("../../etc/passwd.pdf", "passwd.pdf"),
+        ("C:\\Users\\agent\\Bureau\\Délibération 2026-03.pdf", "Délibération 2026-03.pdf"),
+        ("De\u0301libe\u0301ration.pdf", "Délibération.pdf"),  # NFD from macOS becomes NFC
+        ("rapport\u202etxt.exe", "rapporttxt.exe"),  # RTL override removed, the truth shows
+        ("rap\u200bport\ufeff.pdf", "rapport.pdf"),
+        ("a\x00b\x07c.pdf", "abc.pdf"),
+        ("  Compte   rendu\t du\nconseil .pdf ", "Compte rendu du conseil.pdf"),
+        ("\u00a0Budget\u2003primitif.ods", "Budget primitif.ods"),
+        (".cache.pdf", "cache.pdf"),
+        ("rapport.pdf...", "rapport.pdf"),
+        ('a<b>:c|d?"e*.pdf', "a_b__c_d__e_.pdf"),
+        ("CONSEIL.pdf", "CONSEIL.pdf"),
+        ("console.txt", "console.txt"),
+        ("archive.tar.gz", "archive.tar.gz"),
+    ],
+)
 def test_sanitize_filename(raw, expected):
     assert sanitize_filename(raw) == expected
 
@@ -173,10 +181,24 @@ def test_sanitize_filename_keeps_the_extension_of_long_names():
     assert sanitize_filename("é" * 400 + ".jpeg") == "é" * 145 + ".jpeg"
 
 
-@pytest.mark.parametrize("raw", [
-    "", "....", "sans_extension", "../../", ".pdf", "\u202e\u200b.pdf", "\x00\x01",
-    "CON.pdf", "con.tar.gz", "Lpt1.txt", "AUX .csv", "COM9.json", "nul",
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "",
+        "....",
+        "sans_extension",
+        "../../",
+        ".pdf",
+        "\u202e\u200b.pdf",
+        "\x00\x01",
+        "CON.pdf",
+        "con.tar.gz",
+        "Lpt1.txt",
+        "AUX .csv",
+        "COM9.json",
+        "nul",
+    ],
+)
 def test_sanitize_filename_rejects(raw):
     with pytest.raises(UploadRejected) as caught:
         sanitize_filename(raw)
@@ -195,12 +217,15 @@ def test_every_active_content_case_is_refused_and_its_look_alike_accepted():
     assert len(hostile.accepted_lookalikes()) >= 15
 
 
-@pytest.mark.parametrize(("content", "line", "column", "char"), [
-    (b"commune;montant\nM\xc3\xa9rignac;=1+1\n", 2, 2, "="),
-    (b"commune;montant;note\nA;1;ok\nB;2;ok\nC;3;@x\n", 4, 3, "@"),
-    (b'commune;montant\nA;"1\n2"\nB;"\t+cmd|x"\n', 4, 2, "+"),
-    (b"=1+1;montant\nA;1\n", 1, 1, "="),
-])
+@pytest.mark.parametrize(
+    ("content", "line", "column", "char"),
+    [
+        (b"commune;montant\nM\xc3\xa9rignac;=1+1\n", 2, 2, "="),
+        (b"commune;montant;note\nA;1;ok\nB;2;ok\nC;3;@x\n", 4, 3, "@"),
+        (b'commune;montant\nA;"1\n2"\nB;"\t+cmd|x"\n', 4, 2, "+"),
+        (b"=1+1;montant\nA;1\n", 1, 1, "="),
+    ],
+)
 def test_csv_formula_refusal_names_the_line_and_column(content, line, column, char):
     refusal = _refusal(content, "donnees.csv")
     assert refusal.code == "active_content"
@@ -219,8 +244,10 @@ def test_a_formula_looking_text_file_is_not_a_spreadsheet():
 
 
 def test_pdf_form_with_javascript_is_told_to_flatten_or_remove_scripts():
-    for content in (hostile.form_pdf(b"/AA << /K << /S /JavaScript /JS (x) >> >>"),
-                    hostile.xfa_pdf()):
+    for content in (
+        hostile.form_pdf(b"/AA << /K << /S /JavaScript /JS (x) >> >>"),
+        hostile.xfa_pdf(),
+    ):
         refusal = _refusal(content, "cerfa.pdf")
         assert refusal.code == "active_content"
         assert "JavaScript" in refusal.message and "aplatissez" in refusal.message
@@ -228,15 +255,21 @@ def test_pdf_form_with_javascript_is_told_to_flatten_or_remove_scripts():
     assert check_upload(io.BytesIO(hostile.form_pdf()), "cerfa.pdf", max_size=MB).kind == "pdf"
 
 
-@pytest.mark.parametrize(("content", "name", "words"), [
-    (hostile.build_pdf(catalog=b"/OpenAction << /S /URI /URI (https://evil.example/) >>"),
-     "a.pdf", "ouverture"),
-    (hostile.docx_simple_field("DDEAUTO cmd"), "a.docx", "DDE"),
-    (hostile.docx_template("http://evil.example/m.dotm"), "a.docx", "modèle"),
-    (hostile.docx_related("oleObject", "file:///C:/b.xlsx"), "a.docx", "liaison"),
-    (hostile.docx(extra=[("word/embeddings/oleObject1.bin", b"x")]), "a.docx", "incorporé"),
-    (hostile.xlsx_with("=cmd|'/c calc'!A0"), "a.xlsx", "DDE"),
-])
+@pytest.mark.parametrize(
+    ("content", "name", "words"),
+    [
+        (
+            hostile.build_pdf(catalog=b"/OpenAction << /S /URI /URI (https://evil.example/) >>"),
+            "a.pdf",
+            "ouverture",
+        ),
+        (hostile.docx_simple_field("DDEAUTO cmd"), "a.docx", "DDE"),
+        (hostile.docx_template("http://evil.example/m.dotm"), "a.docx", "modèle"),
+        (hostile.docx_related("oleObject", "file:///C:/b.xlsx"), "a.docx", "liaison"),
+        (hostile.docx(extra=[("word/embeddings/oleObject1.bin", b"x")]), "a.docx", "incorporé"),
+        (hostile.xlsx_with("=cmd|'/c calc'!A0"), "a.xlsx", "DDE"),
+    ],
+)
 def test_active_content_messages_say_what_was_found(content, name, words):
     refusal = _refusal(content, name)
     assert refusal.code == "active_content" and words in refusal.message

@@ -29,9 +29,13 @@ def scenarios(draw):
     n_users = draw(st.integers(2, 5))
     # Administrators are over-represented: they are the ones whose limits are under test.
     seeded_role = st.sampled_from([*ROLES, "admin", "territory_admin", "territory_admin"])
-    users = [{"kind": draw(st.sampled_from(["agent", "agent", "agent", "citizen"])),
-              "roles": draw(st.sets(st.tuples(authority, seeded_role), max_size=3))}
-             for _u in range(n_users)]
+    users = [
+        {
+            "kind": draw(st.sampled_from(["agent", "agent", "agent", "citizen"])),
+            "roles": draw(st.sets(st.tuples(authority, seeded_role), max_size=3)),
+        }
+        for _u in range(n_users)
+    ]
     person = st.integers(0, n_users - 1)
     action = st.one_of(
         st.tuples(st.just("grant"), person, person, authority, st.sampled_from(ROLES)),
@@ -58,38 +62,54 @@ class Oracle:
         return nodes
 
     def ceiling(self, actor: int, authority: int) -> int:
-        ranks = [RANK["admin"] for u, a, r in self.roles
-                 if u == actor and a == authority and r == "admin"]
-        ranks += [RANK["territory_admin"] for u, a, r in self.roles
-                  if u == actor and r == "territory_admin" and a in self.chain(authority)]
+        ranks = [
+            RANK["admin"]
+            for u, a, r in self.roles
+            if u == actor and a == authority and r == "admin"
+        ]
+        ranks += [
+            RANK["territory_admin"]
+            for u, a, r in self.roles
+            if u == actor and r == "territory_admin" and a in self.chain(authority)
+        ]
         return max(ranks, default=0)
 
     def may_change_role(self, actor: int, target: int, authority: int, role: str) -> bool:
         return actor != target and RANK[role] <= self.ceiling(actor, authority)
 
     def may_grant(self, actor: int, target: int, authority: int, role: str) -> bool:
-        return self.may_change_role(actor, target, authority, role) \
-            and self.kinds[target] == "agent"
+        return (
+            self.may_change_role(actor, target, authority, role) and self.kinds[target] == "agent"
+        )
 
     def may_change_member(self, actor: int, target: int, owner: int) -> bool:
-        return actor != target and self.ceiling(actor, owner) > 0 and any(
-            self.ceiling(actor, a) > 0 for u, a, _r in self.roles if u == target)
+        return (
+            actor != target
+            and self.ceiling(actor, owner) > 0
+            and any(self.ceiling(actor, a) > 0 for u, a, _r in self.roles if u == target)
+        )
 
 
 def build(parents, user_specs):
     authorities: list[Authority] = []
     for index, parent in enumerate(parents):
-        authorities.append(Authority.objects.create(
-            kind="commune", name=f"A{index}", insee_code=f"{index:05d}",
-            parent=authorities[parent] if parent is not None else None))
+        authorities.append(
+            Authority.objects.create(
+                kind="commune",
+                name=f"A{index}",
+                insee_code=f"{index:05d}",
+                parent=authorities[parent] if parent is not None else None,
+            )
+        )
     oracle = Oracle(parents, user_specs)
     users = []
     for index, spec in enumerate(user_specs):
         user = User.objects.create(username=f"u{index}", kind=spec["kind"])
         for authority, role in spec["roles"]:
             if spec["kind"] == "agent":
-                services.membership_grant(actor=None, user=user,
-                                          authority=authorities[authority], role=role)
+                services.membership_grant(
+                    actor=None, user=user, authority=authorities[authority], role=role
+                )
                 oracle.roles.add((index, authority, role))
         users.append(user)
     return authorities, users, oracle
@@ -104,8 +124,11 @@ def attempt(service, **arguments) -> bool:
 
 
 class DelegationPropertyTest(TestCase):
-    @settings(max_examples=EXAMPLES, deadline=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
     @given(scenarios())
     def test_no_sequence_of_admin_actions_escapes_the_delegation_rules(self, scenario):
         parents, user_specs, actions = scenario
@@ -116,40 +139,58 @@ class DelegationPropertyTest(TestCase):
             target_user = users[target]
             if kind == "grant":
                 expected = oracle.may_grant(actor, target, authority, role)
-                done = attempt(services.membership_grant, actor=actor_user, user=target_user,
-                               authority=authorities[authority], role=role)
+                done = attempt(
+                    services.membership_grant,
+                    actor=actor_user,
+                    user=target_user,
+                    authority=authorities[authority],
+                    role=role,
+                )
                 if done:
                     oracle.roles.add((target, authority, role))
             elif kind == "revoke":
-                membership = Membership.objects.active().filter(
-                    user=target_user, authority=authorities[authority], role=role).first()
+                membership = (
+                    Membership.objects.active()
+                    .filter(user=target_user, authority=authorities[authority], role=role)
+                    .first()
+                )
                 if membership is None:
                     continue
                 expected = oracle.may_change_role(actor, target, authority, role)
-                done = attempt(services.membership_revoke, actor=actor_user,
-                               membership=membership)
+                done = attempt(services.membership_revoke, actor=actor_user, membership=membership)
                 if done:
                     oracle.roles.discard((target, authority, role))
             else:
                 if authority not in groups:
                     groups[authority] = services.authority_group_create(
-                        actor=None, name=f"G{authority}", owner=authorities[authority])
+                        actor=None, name=f"G{authority}", owner=authorities[authority]
+                    )
                     oracle.groups[authority] = set()
-                call = services.authority_group_member_add if kind == "group_add" \
+                call = (
+                    services.authority_group_member_add
+                    if kind == "group_add"
                     else services.authority_group_member_remove
+                )
                 expected = oracle.may_change_member(actor, target, authority)
-                done = attempt(call, actor=actor_user, authority_group=groups[authority],
-                               user=target_user)
+                done = attempt(
+                    call, actor=actor_user, authority_group=groups[authority], user=target_user
+                )
                 if done:
                     members = oracle.groups[authority]
                     (members.add if kind == "group_add" else members.discard)(target)
             assert done == expected, (kind, actor, target, authority, role)
             # The database holds exactly what the oracle allowed, after every step.
-            held = {(users.index(next(u for u in users if u.pk == m.user_id)),
-                     authorities.index(next(a for a in authorities if a.pk == m.authority_id)),
-                     m.role) for m in Membership.objects.active()}
+            held = {
+                (
+                    users.index(next(u for u in users if u.pk == m.user_id)),
+                    authorities.index(next(a for a in authorities if a.pk == m.authority_id)),
+                    m.role,
+                )
+                for m in Membership.objects.active()
+            }
             assert held == oracle.roles
             for owner, group in groups.items():
-                members = {users.index(u) for u in users
-                           if group.group.user_set.filter(pk=u.pk).exists()}
+                members = {
+                    users.index(u) for u in users if group.group.user_set.filter(pk=u.pk).exists()
+                }
                 assert members == oracle.groups[owner]

@@ -21,14 +21,17 @@ def test_a_commission_stops_counting_when_the_last_role_ends(db):
     commune = make_authority(name="Mérignac", parent=metropole)
     elsewhere = make_authority(name="Brest")
     commission = AuthorityGroup.objects.create(
-        group=Group.objects.create(name="Commission urbanisme"), owner=metropole)
+        group=Group.objects.create(name="Commission urbanisme"), owner=metropole
+    )
     agent = make_user("agent-parti", kind="agent")
     last_year = timezone.localdate() - datetime.timedelta(days=365)
-    role = Membership.objects.create(user=agent, authority=commune, role="agent",
-                                     starts_on=last_year)
+    role = Membership.objects.create(
+        user=agent, authority=commune, role="agent", starts_on=last_year
+    )
     agent.groups.add(commission.group)
-    document = Document.objects.create(owner=metropole, title="PLUi — projet",
-                                       audience="restricted", status="published")
+    document = Document.objects.create(
+        owner=metropole, title="PLUi — projet", audience="restricted", status="published"
+    )
     assign_perm("documents.view_document", commission.group, document)
     assert documents_visible_to(agent).filter(pk=document.pk).exists()
 
@@ -48,7 +51,8 @@ def test_the_person_rights_page_shows_a_membership_that_outlived_every_role(db):
 
     metropole = make_authority("epci", name="Bordeaux Métropole", siren="243300316")
     commission = AuthorityGroup.objects.create(
-        group=Group.objects.create(name="Commission urbanisme"), owner=metropole)
+        group=Group.objects.create(name="Commission urbanisme"), owner=metropole
+    )
     former = make_user("ancien-agent", kind="agent")
     former.groups.add(commission.group)
     rows = [(r.what, r.where) for r in rights_of(former)]

@@ -30,22 +30,26 @@ IDENTITY = Path(__file__).resolve().parents[2] / "identity"
 def world():
     territory = make_territory()
     occitanie = make_authority(Authority.Kind.REGION, name="Occitanie", insee_code="76")
-    territory["toulouse"] = make_authority(parent=occitanie, name="Toulouse",
-                                           insee_code="31555")
+    territory["toulouse"] = make_authority(parent=occitanie, name="Toulouse", insee_code="31555")
     people = {
-        "region_admin": make_agent("admin-region",
-                                   roles=[(territory["region"], "territory_admin")]),
-        "metropole_admin": make_agent("admin-metropole",
-                                      roles=[(territory["metropole"], "admin")]),
-        "person": make_agent("editeur-metropole", first_name="Camille", last_name="Martin",
-                             roles=[(territory["metropole"], "publisher")]),
+        "region_admin": make_agent(
+            "admin-region", roles=[(territory["region"], "territory_admin")]
+        ),
+        "metropole_admin": make_agent("admin-metropole", roles=[(territory["metropole"], "admin")]),
+        "person": make_agent(
+            "editeur-metropole",
+            first_name="Camille",
+            last_name="Martin",
+            roles=[(territory["metropole"], "publisher")],
+        ),
     }
     return territory, people
 
 
 def _document(owner: Authority, title: str, audience: str = Audience.RESTRICTED) -> Document:
-    return Document.objects.create(owner=owner, title=title, audience=audience,
-                                   status=Status.PUBLISHED, published_on=TODAY)
+    return Document.objects.create(
+        owner=owner, title=title, audience=audience, status=Status.PUBLISHED, published_on=TODAY
+    )
 
 
 def _page(viewer, person) -> str:
@@ -59,11 +63,14 @@ def _page(viewer, person) -> str:
 def test_titles_outside_the_administrators_reach_are_shown_as_ids(world):
     territory, people = world
     person = people["person"]
-    group = services.authority_group_create(actor=people["metropole_admin"],
-                                            name="Commission des finances",
-                                            owner=territory["metropole"])
-    services.authority_group_member_add(actor=people["metropole_admin"],
-                                        authority_group=group, user=person)
+    group = services.authority_group_create(
+        actor=people["metropole_admin"],
+        name="Commission des finances",
+        owner=territory["metropole"],
+    )
+    services.authority_group_member_add(
+        actor=people["metropole_admin"], authority_group=group, user=person
+    )
     ours_by_group = _document(territory["metropole"], "PLU — projet de la métropole")
     theirs_by_group = _document(territory["toulouse"], "Toulouse — note confidentielle RSA")
     ours_by_name = _document(territory["metropole"], "Budget — annexe métropole")
@@ -88,23 +95,28 @@ def _give(person, authorities, group_owner, n: int, admin) -> None:
     for i, authority in enumerate(authorities[:n]):
         role = "territory_admin" if i % 3 == 0 else "agent"
         ended = TODAY - datetime.timedelta(days=1)
-        Membership.objects.create(user=person, authority=authority, role=role,
-                                  starts_on=TODAY - datetime.timedelta(days=30),
-                                  ends_on=None if i % 2 == 0 else ended)
+        Membership.objects.create(
+            user=person,
+            authority=authority,
+            role=role,
+            starts_on=TODAY - datetime.timedelta(days=30),
+            ends_on=None if i % 2 == 0 else ended,
+        )
     for i in range(n):
-        group = services.authority_group_create(actor=None, name=f"Groupe {n}-{i}",
-                                                owner=group_owner)
+        group = services.authority_group_create(
+            actor=None, name=f"Groupe {n}-{i}", owner=group_owner
+        )
         person.groups.add(group.group)
         by_group = _document(authorities[i], f"Partagé {n}-{i}")
         assign_perm("documents.view_document", group.group, by_group)
-        assign_perm("documents.view_document", person, _document(authorities[i],
-                                                                 f"Nommé {n}-{i}"))
+        assign_perm("documents.view_document", person, _document(authorities[i], f"Nommé {n}-{i}"))
 
 
 def test_the_page_costs_the_same_queries_for_2_and_for_20_rights(world):
     territory, people = world
-    communes = [make_authority(parent=territory["metropole"], name=f"Commune {i}")
-                for i in range(20)]
+    communes = [
+        make_authority(parent=territory["metropole"], name=f"Commune {i}") for i in range(20)
+    ]
     few = make_agent("peu-de-droits", roles=[(territory["metropole"], "agent")])
     many = make_agent("beaucoup-de-droits", roles=[(territory["metropole"], "agent")])
     _give(few, communes, territory["metropole"], 2, people["region_admin"])
@@ -129,8 +141,11 @@ def test_the_document_sections_come_from_the_documents_hook(world):
     _territory, people = world
     providers = [fn.__module__ for fn in hooks.get_hooks(PERSON_RIGHTS_SECTIONS_HOOK)]
     assert any(module.startswith("documents.") for module in providers)
-    sections = [section for fn in hooks.get_hooks(PERSON_RIGHTS_SECTIONS_HOOK)
-                for section in fn(people["metropole_admin"], people["person"])]
+    sections = [
+        section
+        for fn in hooks.get_hooks(PERSON_RIGHTS_SECTIONS_HOOK)
+        for section in fn(people["metropole_admin"], people["person"])
+    ]
     assert sections and all(section.title for section in sections)
 
 
@@ -143,6 +158,9 @@ def test_identity_imports_neither_documents_nor_search():
                 names = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 names = [node.module]
-            offenders += [f"{path.relative_to(IDENTITY.parent)}: {name}" for name in names
-                          if name.split(".")[0] in {"documents", "search", "civis"}]
+            offenders += [
+                f"{path.relative_to(IDENTITY.parent)}: {name}"
+                for name in names
+                if name.split(".")[0] in {"documents", "search", "civis"}
+            ]
     assert offenders == []

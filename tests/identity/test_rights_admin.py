@@ -23,19 +23,22 @@ TODAY = datetime.date.today()
 def world():
     territory = make_territory()
     occitanie = make_authority(Authority.Kind.REGION, name="Occitanie", insee_code="76")
-    territory["toulouse"] = make_authority(parent=occitanie, name="Toulouse",
-                                           insee_code="31555")
+    territory["toulouse"] = make_authority(parent=occitanie, name="Toulouse", insee_code="31555")
     people = {
-        "region_admin": make_agent("admin-region",
-                                   roles=[(territory["region"], "territory_admin")]),
-        "metropole_admin": make_agent("admin-metropole",
-                                      roles=[(territory["metropole"], "admin")]),
-        "merignac_agent": make_agent("agent-merignac", first_name="Alex", last_name="Durand",
-                                     roles=[(territory["merignac"], "agent")]),
-        "metropole_publisher": make_agent("editeur-metropole",
-                                          roles=[(territory["metropole"], "publisher")]),
-        "toulouse_agent": make_agent("agent-toulouse",
-                                     roles=[(territory["toulouse"], "agent")]),
+        "region_admin": make_agent(
+            "admin-region", roles=[(territory["region"], "territory_admin")]
+        ),
+        "metropole_admin": make_agent("admin-metropole", roles=[(territory["metropole"], "admin")]),
+        "merignac_agent": make_agent(
+            "agent-merignac",
+            first_name="Alex",
+            last_name="Durand",
+            roles=[(territory["merignac"], "agent")],
+        ),
+        "metropole_publisher": make_agent(
+            "editeur-metropole", roles=[(territory["metropole"], "publisher")]
+        ),
+        "toulouse_agent": make_agent("agent-toulouse", roles=[(territory["toulouse"], "agent")]),
         "citizen": make_user("citoyen", email="citoyen@example.fr"),
     }
     return territory, people
@@ -59,11 +62,14 @@ def test_a_territory_administrator_sees_their_subtree_only(world):
     for name in ("Nouvelle-Aquitaine", "Bordeaux Métropole", "Mérignac", "Arcachon"):
         assert name in html
     assert "Toulouse" not in html
-    html = page(admin_client(people["region_admin"]),
-                f"/admin/droits/collectivite/{territory['merignac'].pk}/")
+    html = page(
+        admin_client(people["region_admin"]),
+        f"/admin/droits/collectivite/{territory['merignac'].pk}/",
+    )
     assert "Alex Durand" in html and "Agent" in html
     outside = admin_client(people["region_admin"]).get(
-        f"/admin/droits/collectivite/{territory['toulouse'].pk}/")
+        f"/admin/droits/collectivite/{territory['toulouse'].pk}/"
+    )
     assert outside.status_code == 404
 
 
@@ -72,8 +78,7 @@ def test_an_authority_administrator_manages_their_own_authority_only(world):
     client = admin_client(people["metropole_admin"])
     html = page(client, "/admin/droits/")
     assert "Bordeaux Métropole" in html and "Mérignac" not in html
-    assert client.get(f"/admin/droits/collectivite/{territory['merignac'].pk}/") \
-        .status_code == 404
+    assert client.get(f"/admin/droits/collectivite/{territory['merignac'].pk}/").status_code == 404
 
 
 def test_people_without_an_administrator_role_are_kept_out(world):
@@ -83,8 +88,7 @@ def test_people_without_an_administrator_role_are_kept_out(world):
     assert refused.status_code == 302 and refused["Location"] == "/admin/"  # Wagtail's way
     # The menu entry is there for administrators only.
     assert "/admin/droits/" not in client.get("/admin/").content.decode()
-    assert "/admin/droits/" in admin_client(people["region_admin"]).get(
-        "/admin/").content.decode()
+    assert "/admin/droits/" in admin_client(people["region_admin"]).get("/admin/").content.decode()
 
 
 def grant(client: Client, url: str, user: User, **data) -> str:
@@ -92,9 +96,9 @@ def grant(client: Client, url: str, user: User, **data) -> str:
     it targets), confirm."""
     html = page(client, url, **data)
     assert "Confirmer l'attribution" in html, html[-3000:]
-    assert not Membership.objects.filter(user=user, role=data["role"],
-                                         authority_id=url.rstrip("/").rsplit("/", 1)[1]) \
-        .exists()
+    assert not Membership.objects.filter(
+        user=user, role=data["role"], authority_id=url.rstrip("/").rsplit("/", 1)[1]
+    ).exists()
     return page(client, url, **{**data, "agent": user.username, "confirmed": user.pk})
 
 
@@ -103,19 +107,32 @@ def test_granting_a_role_with_dates_is_audited_with_before_and_after(world):
     client = admin_client(people["region_admin"])
     url = f"/admin/droits/collectivite/{territory['metropole'].pk}/"
     ends = TODAY + datetime.timedelta(days=365)
-    html = grant(client, url, people["merignac_agent"], agent="agent-merignac",
-                 role="publisher", starts_on=TODAY.isoformat(), ends_on=ends.isoformat())
+    html = grant(
+        client,
+        url,
+        people["merignac_agent"],
+        agent="agent-merignac",
+        role="publisher",
+        starts_on=TODAY.isoformat(),
+        ends_on=ends.isoformat(),
+    )
     assert "Rôle attribué à Alex Durand" in html
-    membership = Membership.objects.get(user=people["merignac_agent"],
-                                        authority=territory["metropole"])
-    assert (membership.role, membership.starts_on, membership.ends_on) == (
-        "publisher", TODAY, ends)
+    membership = Membership.objects.get(
+        user=people["merignac_agent"], authority=territory["metropole"]
+    )
+    assert (membership.role, membership.starts_on, membership.ends_on) == ("publisher", TODAY, ends)
     event = AuditEvent.objects.get(action="role", detail__change="grant")
     assert event.actor == people["region_admin"]
     assert event.authority == territory["metropole"]
     assert event.detail["before"] == []
-    assert event.detail["after"] == [{"role": "publisher", "starts_on": TODAY.isoformat(),
-                                      "ends_on": ends.isoformat(), "source": ""}]
+    assert event.detail["after"] == [
+        {
+            "role": "publisher",
+            "starts_on": TODAY.isoformat(),
+            "ends_on": ends.isoformat(),
+            "source": "",
+        }
+    ]
 
 
 def test_nobody_grants_above_their_own_role(world):
@@ -125,12 +142,16 @@ def test_nobody_grants_above_their_own_role(world):
     html = page(client, url)
     assert 'value="admin"' in html and 'value="territory_admin"' not in html
     html = page(client, url, agent="agent-merignac", role="territory_admin")
-    assert not Membership.objects.filter(role="territory_admin",
-                                         authority=territory["metropole"]).exists()
+    assert not Membership.objects.filter(
+        role="territory_admin", authority=territory["metropole"]
+    ).exists()
     with pytest.raises(PermissionDenied, match="supérieur au vôtre"):
-        services.membership_grant(actor=people["metropole_admin"],
-                                  user=people["merignac_agent"],
-                                  authority=territory["metropole"], role="territory_admin")
+        services.membership_grant(
+            actor=people["metropole_admin"],
+            user=people["merignac_agent"],
+            authority=territory["metropole"],
+            role="territory_admin",
+        )
     # Nor revoke a higher role than theirs.
     boss = Membership.objects.get(user=people["region_admin"])
     with pytest.raises(PermissionDenied):
@@ -146,18 +167,29 @@ def test_nobody_edits_their_own_rights(world):
     assert "vos propres droits" in html
     assert Membership.objects.active().filter(pk=own.pk).exists()
     with pytest.raises(PermissionDenied, match="vos propres droits"):
-        services.membership_grant(actor=people["region_admin"], user=people["region_admin"],
-                                  authority=territory["merignac"], role="publisher")
+        services.membership_grant(
+            actor=people["region_admin"],
+            user=people["region_admin"],
+            authority=territory["merignac"],
+            role="publisher",
+        )
 
 
 def test_a_citizen_account_never_receives_an_agent_role(world):
     territory, people = world
     with pytest.raises(PermissionDenied, match="citoyen"):
-        services.membership_grant(actor=people["region_admin"], user=people["citizen"],
-                                  authority=territory["merignac"], role="agent")
-    html = page(admin_client(people["region_admin"]),
-                f"/admin/droits/collectivite/{territory['merignac'].pk}/",
-                agent="citoyen@example.fr", role="agent")
+        services.membership_grant(
+            actor=people["region_admin"],
+            user=people["citizen"],
+            authority=territory["merignac"],
+            role="agent",
+        )
+    html = page(
+        admin_client(people["region_admin"]),
+        f"/admin/droits/collectivite/{territory['merignac'].pk}/",
+        agent="citoyen@example.fr",
+        role="agent",
+    )
     assert "Aucun agent" in html
 
 
@@ -165,9 +197,13 @@ def test_revoking_a_role_ends_it_and_is_audited(world):
     _territory, people = world
     membership = Membership.objects.get(user=people["merignac_agent"])
     Membership.objects.filter(pk=membership.pk).update(
-        starts_on=TODAY - datetime.timedelta(days=10))
-    html = page(admin_client(people["region_admin"]),
-                f"/admin/droits/role/{membership.pk}/retirer/", confirm="1")
+        starts_on=TODAY - datetime.timedelta(days=10)
+    )
+    html = page(
+        admin_client(people["region_admin"]),
+        f"/admin/droits/role/{membership.pk}/retirer/",
+        confirm="1",
+    )
     assert "Rôle retiré" in html
     membership.refresh_from_db()
     assert membership.ends_on == TODAY - datetime.timedelta(days=1)  # history kept
@@ -179,23 +215,35 @@ def test_revoking_a_role_ends_it_and_is_audited(world):
 
 def test_dates_out_of_order_are_refused(world):
     territory, people = world
-    html = page(admin_client(people["region_admin"]),
-                f"/admin/droits/collectivite/{territory['merignac'].pk}/",
-                agent="editeur-metropole", role="agent", starts_on=TODAY.isoformat(),
-                ends_on=(TODAY - datetime.timedelta(days=1)).isoformat())
+    html = page(
+        admin_client(people["region_admin"]),
+        f"/admin/droits/collectivite/{territory['merignac'].pk}/",
+        agent="editeur-metropole",
+        role="agent",
+        starts_on=TODAY.isoformat(),
+        ends_on=(TODAY - datetime.timedelta(days=1)).isoformat(),
+    )
     assert "La fin doit suivre le début" in html
     with pytest.raises(ValidationError):
-        services.membership_grant(actor=people["region_admin"],
-                                  user=people["metropole_publisher"],
-                                  authority=territory["merignac"], role="agent",
-                                  starts_on=TODAY, ends_on=TODAY - datetime.timedelta(days=1))
+        services.membership_grant(
+            actor=people["region_admin"],
+            user=people["metropole_publisher"],
+            authority=territory["merignac"],
+            role="agent",
+            starts_on=TODAY,
+            ends_on=TODAY - datetime.timedelta(days=1),
+        )
 
 
 def test_a_commission_group_across_authorities_shows_in_what_its_members_read(world):
     territory, people = world
     client = admin_client(people["region_admin"])
-    html = page(client, "/admin/droits/groupes/", name="Commission urbanisme métropolitaine",
-                owner=territory["metropole"].pk)
+    html = page(
+        client,
+        "/admin/droits/groupes/",
+        name="Commission urbanisme métropolitaine",
+        owner=territory["metropole"].pk,
+    )
     group = AuthorityGroup.objects.get(group__name="Commission urbanisme métropolitaine")
     assert "Aucun membre" in html
     url = f"/admin/droits/groupes/{group.pk}/"
@@ -204,12 +252,18 @@ def test_a_commission_group_across_authorities_shows_in_what_its_members_read(wo
     html = page(client, url, agent="agent-toulouse")
     assert "Cette personne n&#x27;est agent d&#x27;aucune collectivité de votre ressort" in html
     assert set(group.group.user_set.values_list("username", flat=True)) == {
-        "agent-merignac", "editeur-metropole"}
+        "agent-merignac",
+        "editeur-metropole",
+    }
 
     # A restricted document of the métropole, shared with the commission.
-    document = Document.objects.create(owner=territory["metropole"], title="PLU — projet",
-                                       audience=Audience.RESTRICTED, status=Status.PUBLISHED,
-                                       published_on=TODAY)
+    document = Document.objects.create(
+        owner=territory["metropole"],
+        title="PLU — projet",
+        audience=Audience.RESTRICTED,
+        status=Status.PUBLISHED,
+        published_on=TODAY,
+    )
     assign_perm("documents.view_document", group.group, document)
     agent = Client()
     agent.force_login(people["merignac_agent"])
@@ -218,40 +272,58 @@ def test_a_commission_group_across_authorities_shows_in_what_its_members_read(wo
     assert "Commission urbanisme métropolitaine" in html
     assert "PLU — projet" in html and "Agent" in html and "Mérignac" in html
 
-    personal = Document.objects.create(owner=territory["merignac"], title="Note au maire",
-                                       audience=Audience.RESTRICTED, status=Status.PUBLISHED,
-                                       published_on=TODAY)
+    personal = Document.objects.create(
+        owner=territory["merignac"],
+        title="Note au maire",
+        audience=Audience.RESTRICTED,
+        status=Status.PUBLISHED,
+        published_on=TODAY,
+    )
     assign_perm("documents.view_document", people["merignac_agent"], personal)
     html = page(client, f"/admin/droits/personne/{people['merignac_agent'].pk}/")
     assert "Accès donnés nommément" in html and "Note au maire" in html
 
     page(client, url, remove=people["merignac_agent"].pk)
     assert agent.get(f"/documents/{document.pk}/").status_code == 404
-    changes = list(AuditEvent.objects.filter(action="role").order_by("at")
-                   .values_list("detail__change", flat=True))
-    assert changes == ["group_create", "group_member_add", "group_member_add",
-                       "group_member_remove"]
+    changes = list(
+        AuditEvent.objects.filter(action="role")
+        .order_by("at")
+        .values_list("detail__change", flat=True)
+    )
+    assert changes == [
+        "group_create",
+        "group_member_add",
+        "group_member_add",
+        "group_member_remove",
+    ]
 
 
 def test_the_authority_administrator_cannot_build_a_group_from_outside(world):
     territory, people = world
     with pytest.raises(PermissionDenied):
-        services.authority_group_create(actor=people["metropole_admin"], name="Hors ressort",
-                                        owner=territory["region"])
-    group = services.authority_group_create(actor=people["metropole_admin"],
-                                            name="Commission", owner=territory["metropole"])
+        services.authority_group_create(
+            actor=people["metropole_admin"], name="Hors ressort", owner=territory["region"]
+        )
+    group = services.authority_group_create(
+        actor=people["metropole_admin"], name="Commission", owner=territory["metropole"]
+    )
     with pytest.raises(PermissionDenied):  # an agent of Mérignac is below, not in, their own
-        services.authority_group_member_add(actor=people["metropole_admin"],
-                                            authority_group=group,
-                                            user=people["merignac_agent"])
+        services.authority_group_member_add(
+            actor=people["metropole_admin"], authority_group=group, user=people["merignac_agent"]
+        )
 
 
 def test_registering_a_provider_is_bounded_and_audited_without_its_secret(world):
     territory, people = world
-    provider = OIDCProvider(slug="merignac", name="Mérignac", issuer="https://idp.example.fr",
-                            client_id="civis", client_secret="s3cret",
-                            authority=territory["merignac"],
-                            role_mapping={"editeurs": "publisher"})
+    provider = OIDCProvider(
+        slug="merignac",
+        name="Mérignac",
+        issuer="https://idp.example.fr",
+        client_id="civis",
+        client_secret="s3cret",
+        authority=territory["merignac"],
+        role_mapping={"editeurs": "publisher"},
+    )
     services.oidc_provider_save(actor=people["region_admin"], provider=provider)
     event = AuditEvent.objects.get(detail__change="oidc_provider")
     assert event.detail["after"]["role_mapping"] == {"editeurs": "publisher"}
@@ -259,13 +331,25 @@ def test_registering_a_provider_is_bounded_and_audited_without_its_secret(world)
     provider.signing_algorithms = "HS256"
     with pytest.raises(ValidationError):
         services.oidc_provider_save(actor=people["region_admin"], provider=provider)
-    above = OIDCProvider(slug="metropole", name="M", issuer="https://idp.example.fr",
-                         client_id="c", client_secret="s", authority=territory["metropole"],
-                         role_mapping={"x": "territory_admin"})
+    above = OIDCProvider(
+        slug="metropole",
+        name="M",
+        issuer="https://idp.example.fr",
+        client_id="c",
+        client_secret="s",
+        authority=territory["metropole"],
+        role_mapping={"x": "territory_admin"},
+    )
     with pytest.raises(PermissionDenied):
         services.oidc_provider_save(actor=people["metropole_admin"], provider=above)
-    citizens = OIDCProvider(slug="fc", name="FC", issuer="https://fc.example.fr",
-                            client_id="c", client_secret="s", kind=User.Kind.CITIZEN)
+    citizens = OIDCProvider(
+        slug="fc",
+        name="FC",
+        issuer="https://fc.example.fr",
+        client_id="c",
+        client_secret="s",
+        kind=User.Kind.CITIZEN,
+    )
     with pytest.raises(PermissionDenied):
         services.oidc_provider_save(actor=people["region_admin"], provider=citizens)
     html = page(admin_client(people["region_admin"]), "/admin/fournisseurs-identite/")
@@ -274,8 +358,10 @@ def test_registering_a_provider_is_bounded_and_audited_without_its_secret(world)
 
 def test_the_grant_page_confirms_whom_it_targets_before_granting(world):
     territory, people = world
-    people["metropole_publisher"].first_name, people["metropole_publisher"].last_name = \
-        "Camille", "Martin"
+    people["metropole_publisher"].first_name, people["metropole_publisher"].last_name = (
+        "Camille",
+        "Martin",
+    )
     people["metropole_publisher"].email = "camille.martin@bordeaux-metropole.fr"
     people["metropole_publisher"].save()
     client = admin_client(people["region_admin"])
@@ -286,20 +372,34 @@ def test_the_grant_page_confirms_whom_it_targets_before_granting(world):
     assert 'value="agent-toulouse"' not in html
 
     html = page(client, url, agent="editeur-metropole", role="admin")
-    for shown in ("Camille Martin", "editeur-metropole", "Bordeaux Métropole",
-                  "camille.martin@bordeaux-metropole.fr", "Administrateur", "Mérignac"):
+    for shown in (
+        "Camille Martin",
+        "editeur-metropole",
+        "Bordeaux Métropole",
+        "camille.martin@bordeaux-metropole.fr",
+        "Administrateur",
+        "Mérignac",
+    ):
         assert shown in html, shown
     assert not Membership.objects.filter(authority=territory["merignac"], role="admin").exists()
     # A confirmation for another account does not grant: the page asks again.
-    html = page(client, url, agent="editeur-metropole", role="admin",
-                confirmed=people["merignac_agent"].pk)
+    html = page(
+        client, url, agent="editeur-metropole", role="admin", confirmed=people["merignac_agent"].pk
+    )
     assert "Confirmer l'attribution" in html
     assert not Membership.objects.filter(authority=territory["merignac"], role="admin").exists()
-    html = page(client, url, agent="editeur-metropole", role="admin",
-                confirmed=people["metropole_publisher"].pk)
+    html = page(
+        client,
+        url,
+        agent="editeur-metropole",
+        role="admin",
+        confirmed=people["metropole_publisher"].pk,
+    )
     assert "Rôle attribué à Camille Martin" in html
-    assert Membership.objects.get(authority=territory["merignac"], role="admin").user == \
-        people["metropole_publisher"]
+    assert (
+        Membership.objects.get(authority=territory["merignac"], role="admin").user
+        == people["metropole_publisher"]
+    )
 
 
 def test_an_agent_cannot_take_the_address_an_administrator_is_about_to_grant(world):
@@ -314,14 +414,19 @@ def test_an_agent_cannot_take_the_address_an_administrator_is_about_to_grant(wor
     agent = admin_client(attacker)
     html = page(agent, "/admin/account/")
     assert 'name="name_email-email"' not in html
-    response = agent.post("/admin/account/", {"name_email-first_name": "Alex",
-                                              "name_email-last_name": "Durand",
-                                              "name_email-email": "dgs@bordeaux-metropole.fr",
-                                              "locale-preferred_language": "fr",
-                                              "theme-theme": "system",
-                                              "theme-density": "default",
-                                              "theme-contrast": "system",
-                                              "theme-keyboard_shortcuts": "true"})
+    response = agent.post(
+        "/admin/account/",
+        {
+            "name_email-first_name": "Alex",
+            "name_email-last_name": "Durand",
+            "name_email-email": "dgs@bordeaux-metropole.fr",
+            "locale-preferred_language": "fr",
+            "theme-theme": "system",
+            "theme-density": "default",
+            "theme-contrast": "system",
+            "theme-keyboard_shortcuts": "true",
+        },
+    )
     assert response.status_code in (200, 302)
     attacker.refresh_from_db()
     assert attacker.email == "alex.durand@merignac.fr"
@@ -333,8 +438,9 @@ def test_an_agent_cannot_take_the_address_an_administrator_is_about_to_grant(wor
     html = page(client, url, agent="dgs@bordeaux-metropole.fr", role="admin")
     assert "adresse électronique" in html and "Confirmer" not in html
     html = grant(client, url, target, agent="editeur-metropole", role="admin")
-    assert target.memberships.active().filter(authority=territory["metropole"],
-                                              role="admin").exists()
+    assert (
+        target.memberships.active().filter(authority=territory["metropole"], role="admin").exists()
+    )
     assert not attacker.memberships.filter(role="admin").exists()
 
 
@@ -342,9 +448,12 @@ def test_an_agent_is_found_by_federated_subject(world):
     territory, people = world
     from identity.models import ExternalIdentity
 
-    ExternalIdentity.objects.create(provider="oidc:gironde", issuer="https://idp.gironde.fr",
-                                    subject="f:8842-11",
-                                    user=people["toulouse_agent"])
+    ExternalIdentity.objects.create(
+        provider="oidc:gironde",
+        issuer="https://idp.gironde.fr",
+        subject="f:8842-11",
+        user=people["toulouse_agent"],
+    )
     client = admin_client(people["region_admin"])
     url = f"/admin/droits/collectivite/{territory['merignac'].pk}/"
     html = page(client, url, agent="f:8842-11", role="agent")
@@ -356,8 +465,9 @@ def test_an_agent_is_found_by_federated_subject(world):
 def test_a_group_member_is_added_by_login_never_by_address(world):
     territory, people = world
     client = admin_client(people["metropole_admin"])
-    group = services.authority_group_create(actor=people["metropole_admin"],
-                                            name="Commission", owner=territory["metropole"])
+    group = services.authority_group_create(
+        actor=people["metropole_admin"], name="Commission", owner=territory["metropole"]
+    )
     people["metropole_publisher"].email = "x@bordeaux-metropole.fr"
     people["metropole_publisher"].save()
     html = page(client, f"/admin/droits/groupes/{group.pk}/", agent="x@bordeaux-metropole.fr")

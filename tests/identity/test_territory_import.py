@@ -31,7 +31,10 @@ def test_demo_territory_has_the_real_codes_and_hierarchy():
     assert merignac.siren == "213302813"
     metropole = merignac.parent
     assert (metropole.kind, metropole.siren, metropole.name) == (
-        "epci", "243300316", "Bordeaux Métropole")
+        "epci",
+        "243300316",
+        "Bordeaux Métropole",
+    )
     assert metropole.epci_type == "METRO"
     region = metropole.parent
     assert (region.kind, region.insee_code, region.name) == ("region", "75", "Nouvelle-Aquitaine")
@@ -77,21 +80,51 @@ def _valid_files(tmp_path: Path) -> Path:
 @pytest.mark.parametrize(
     ("filename", "content", "message"),
     [
-        ("communes", "[{\"code\": \"33281\",", "JSON invalide"),
-        ("communes", "{\"code\": \"33281\"}", "une liste d'objets"),
-        ("communes", [{"code": "33281", "type": "commune-actuelle", "region": "75",
-                       "departement": "33"}], "« nom » est absent"),
-        ("communes", [{"code": "ABCDE", "nom": "X", "type": "commune-actuelle",
-                       "region": "75", "departement": "33"}], "« code » a une valeur invalide"),
-        ("communes", [{"code": "33281", "nom": "X", "type": "commune-actuelle", "region": "75",
-                       "departement": "33", "siren": "12"}], "SIREN invalide"),
-        ("epci", [{"code": "243300316", "nom": "Bordeaux Métropole", "membres": []}],
-         "« membres » est absente"),
+        ("communes", '[{"code": "33281",', "JSON invalide"),
+        ("communes", '{"code": "33281"}', "une liste d'objets"),
+        (
+            "communes",
+            [{"code": "33281", "type": "commune-actuelle", "region": "75", "departement": "33"}],
+            "« nom » est absent",
+        ),
+        (
+            "communes",
+            [
+                {
+                    "code": "ABCDE",
+                    "nom": "X",
+                    "type": "commune-actuelle",
+                    "region": "75",
+                    "departement": "33",
+                }
+            ],
+            "« code » a une valeur invalide",
+        ),
+        (
+            "communes",
+            [
+                {
+                    "code": "33281",
+                    "nom": "X",
+                    "type": "commune-actuelle",
+                    "region": "75",
+                    "departement": "33",
+                    "siren": "12",
+                }
+            ],
+            "SIREN invalide",
+        ),
+        (
+            "epci",
+            [{"code": "243300316", "nom": "Bordeaux Métropole", "membres": []}],
+            "« membres » est absente",
+        ),
         ("regions", [["75", "Nouvelle-Aquitaine"]], "un objet était attendu"),
     ],
 )
-def test_a_malformed_file_gives_a_clear_error_and_imports_nothing(tmp_path, filename, content,
-                                                                   message):
+def test_a_malformed_file_gives_a_clear_error_and_imports_nothing(
+    tmp_path, filename, content, message
+):
     directory = _valid_files(tmp_path)
     write_territory_files(directory, **{filename: content})
     with pytest.raises(CommandError, match=message) as error:
@@ -126,23 +159,57 @@ def test_region_scope_attaches_an_interregional_epci_to_the_region_of_its_seat(t
     """An EPCI seated in région 76 with a member in 75 hangs under 76; its member under it."""
     directory = write_territory_files(
         tmp_path / "small",
-        regions=[{"code": "75", "nom": "Nouvelle-Aquitaine"}, {"code": "76", "nom": "Occitanie"},
-                 {"code": "84", "nom": "Auvergne-Rhône-Alpes"}],
-        departements=[{"code": "40", "region": "75", "nom": "Landes"},
-                      {"code": "32", "region": "76", "nom": "Gers"}],
-        epci=[{"code": "244000675", "nom": "CC d'Aire-sur-l'Adour", "type": "CC",
-               # The seat is listed first: here, the Gers commune (région 76).
-               "membres": [{"code": "32002", "nom": "Barcelonne-du-Gers"},
-                           {"code": "40001", "nom": "Aire-sur-l'Adour"}]}],
+        regions=[
+            {"code": "75", "nom": "Nouvelle-Aquitaine"},
+            {"code": "76", "nom": "Occitanie"},
+            {"code": "84", "nom": "Auvergne-Rhône-Alpes"},
+        ],
+        departements=[
+            {"code": "40", "region": "75", "nom": "Landes"},
+            {"code": "32", "region": "76", "nom": "Gers"},
+        ],
+        epci=[
+            {
+                "code": "244000675",
+                "nom": "CC d'Aire-sur-l'Adour",
+                "type": "CC",
+                # The seat is listed first: here, the Gers commune (région 76).
+                "membres": [
+                    {"code": "32002", "nom": "Barcelonne-du-Gers"},
+                    {"code": "40001", "nom": "Aire-sur-l'Adour"},
+                ],
+            }
+        ],
         communes=[
-            {"code": "40001", "nom": "Aire-sur-l'Adour", "type": "commune-actuelle",
-             "region": "75", "departement": "40", "siren": "214000010"},
-            {"code": "32002", "nom": "Barcelonne-du-Gers", "type": "commune-actuelle",
-             "region": "76", "departement": "32"},
-            {"code": "40002", "nom": "Isolée", "type": "commune-actuelle", "region": "75",
-             "departement": "40"},
-            {"code": "40999", "nom": "Ancienne", "type": "commune-deleguee", "region": "75",
-             "departement": "40"},
+            {
+                "code": "40001",
+                "nom": "Aire-sur-l'Adour",
+                "type": "commune-actuelle",
+                "region": "75",
+                "departement": "40",
+                "siren": "214000010",
+            },
+            {
+                "code": "32002",
+                "nom": "Barcelonne-du-Gers",
+                "type": "commune-actuelle",
+                "region": "76",
+                "departement": "32",
+            },
+            {
+                "code": "40002",
+                "nom": "Isolée",
+                "type": "commune-actuelle",
+                "region": "75",
+                "departement": "40",
+            },
+            {
+                "code": "40999",
+                "nom": "Ancienne",
+                "type": "commune-deleguee",
+                "region": "75",
+                "departement": "40",
+            },
         ],
     )
     import_(directory, "--region", "75")
@@ -171,21 +238,32 @@ def test_a_commune_that_changes_epci_has_its_documents_reindexed(tmp_path):
     """Readers of 'shared upward' documents follow the hierarchy, so a move reindexes."""
     import io as _io
 
-    from documents import services as document_services
     from civis.portal.demo.filegen import make_pdf
+    from documents import services as document_services
     from search.services import index_check
 
     import_(DEMO)
     merignac = Authority.objects.get(kind="commune", insee_code="33281")
-    document = document_services.document_create(
-        actor=None, owner=merignac, title="Rapport partagé", audience="shared_up", publish=True,
-        upload=document_services.Upload(_io.BytesIO(make_pdf("Rapport", ["Texte."])), "r.pdf"))
+    document_services.document_create(
+        actor=None,
+        owner=merignac,
+        title="Rapport partagé",
+        audience="shared_up",
+        publish=True,
+        upload=document_services.Upload(_io.BytesIO(make_pdf("Rapport", ["Texte."])), "r.pdf"),
+    )
     moved = tmp_path / "moved"
     shutil.copytree(DEMO, moved)
     epcis = json.loads((moved / "epci.json").read_text())
     epcis[0]["membres"] = [m for m in epcis[0]["membres"] if m["code"] != "33281"]
-    epcis.append({"code": "200000001", "nom": "CC Nouvelle", "type": "CC",
-                  "membres": [{"code": "33281", "nom": "Mérignac"}]})
+    epcis.append(
+        {
+            "code": "200000001",
+            "nom": "CC Nouvelle",
+            "type": "CC",
+            "membres": [{"code": "33281", "nom": "Mérignac"}],
+        }
+    )
     (moved / "epci.json").write_text(json.dumps(epcis))
 
     import_(moved)

@@ -25,13 +25,24 @@ def demo(db):
 
 
 def test_demo_loader_runs_twice_without_duplicates(demo):
-    counts = (Authority.objects.count(), AuthorityPage.objects.count(), Page.objects.count(),
-              User.objects.count(), Membership.objects.count(), Site.objects.count())
+    counts = (
+        Authority.objects.count(),
+        AuthorityPage.objects.count(),
+        Page.objects.count(),
+        User.objects.count(),
+        Membership.objects.count(),
+        Site.objects.count(),
+    )
     output = io.StringIO()
     call_command("civis_demo", stdout=output)
-    assert counts == (Authority.objects.count(), AuthorityPage.objects.count(),
-                      Page.objects.count(), User.objects.count(), Membership.objects.count(),
-                      Site.objects.count())
+    assert counts == (
+        Authority.objects.count(),
+        AuthorityPage.objects.count(),
+        Page.objects.count(),
+        User.objects.count(),
+        Membership.objects.count(),
+        Site.objects.count(),
+    )
     assert counts[:2] == (31, 31)
     assert "Pages : 0 créée(s)" in output.getvalue()
 
@@ -51,8 +62,9 @@ def test_demo_home_page_is_the_site_root(demo):
         ("admin-region", "75", "territory_admin"),
     ],
 )
-def test_demo_agents_hold_their_roles_and_reach_the_admin(demo, client, username,
-                                                          authority_code, role):
+def test_demo_agents_hold_their_roles_and_reach_the_admin(
+    demo, client, username, authority_code, role
+):
     user = authenticate(username=username, password="demo-civis-2026")
     assert user is not None and user.kind == User.Kind.AGENT
     membership = user.memberships.active().get()
@@ -71,12 +83,17 @@ def test_demo_citizen_signs_in_but_has_no_admin_access(demo, client):
 
 
 def all_portal_urls() -> list[str]:
-    return ["/", *[p.url for p in AuthorityPage.objects.all()], "/recherche/",
-            "/recherche/?q=Mérignac"]
+    return [
+        "/",
+        *[p.url for p in AuthorityPage.objects.all()],
+        "/recherche/",
+        "/recherche/?q=Mérignac",
+    ]
 
 
 def test_every_page_renders_for_anonymous_with_bounded_queries(
-        demo, client, django_assert_max_num_queries):
+    demo, client, django_assert_max_num_queries
+):
     urls = all_portal_urls()
     assert len(urls) == 34
     for url in urls:
@@ -109,7 +126,7 @@ def test_queries_do_not_grow_with_the_number_of_member_communes(demo, client):
 def test_commune_page_shows_identity_parent_and_slots(demo, client):
     response = client.get("/nouvelle-aquitaine/bordeaux-metropole/merignac/")
     html = response.content.decode()
-    assert "<h1 id=\"titre-collectivite\">Mérignac</h1>" in html
+    assert '<h1 id="titre-collectivite">Mérignac</h1>' in html
     assert "33281" in html and "213302813" in html
     assert 'href="/nouvelle-aquitaine/bordeaux-metropole/"' in html
     assert "Dernières publications" in html

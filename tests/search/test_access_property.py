@@ -57,8 +57,11 @@ def _facets(documents: list[Document]) -> dict[str, dict[str, int]]:
 
 
 class SearchAccessPropertyTest(TestCase):
-    @settings(max_examples=EXAMPLES, deadline=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
     @given(searchable_worlds())
     def test_hits_counts_and_facets_match_the_oracle(self, data):
         world, texts, types, years, query_word, scope = data
@@ -79,21 +82,32 @@ class SearchAccessPropertyTest(TestCase):
             readable = [d for d in documents if oracle.can_read(fresh, d)]
             cases = [
                 (SearchQuery(page_size=100), readable),
-                (SearchQuery(text=query_word, page_size=100),
-                 [d for d in readable if query_word in d.extracted_text.split()]),
-                (SearchQuery(authority_id=scope_id, page_size=100),
-                 [d for d in readable if d.owner_id in _subtree(oracle, scope_id)]),
-                (SearchQuery(text=query_word, sort="date", document_type=types[0],
-                             page_size=100),
-                 [d for d in readable if query_word in d.extracted_text.split()
-                  and d.document_type == types[0]]),
+                (
+                    SearchQuery(text=query_word, page_size=100),
+                    [d for d in readable if query_word in d.extracted_text.split()],
+                ),
+                (
+                    SearchQuery(authority_id=scope_id, page_size=100),
+                    [d for d in readable if d.owner_id in _subtree(oracle, scope_id)],
+                ),
+                (
+                    SearchQuery(
+                        text=query_word, sort="date", document_type=types[0], page_size=100
+                    ),
+                    [
+                        d
+                        for d in readable
+                        if query_word in d.extracted_text.split() and d.document_type == types[0]
+                    ],
+                ),
             ]
             for query, expected in cases:
                 page = search_documents(fresh, query)
                 assert {h.document.pk for h in page.hits} == {d.pk for d in expected}, query
                 assert page.total == len(expected), query
-                got = {name: {v.value: v.count for v in values}
-                       for name, values in page.facets.items()}
+                got = {
+                    name: {v.value: v.count for v in values} for name, values in page.facets.items()
+                }
                 assert got == _facets(expected), query
             self._check_api(user, query_word, readable)
 

@@ -38,8 +38,9 @@ def test_demo_search_anonymous_then_merignac_agent(demo, client):
     agent = User.objects.get(username="agent-merignac")
     client.force_login(agent)
     as_agent = client.get("/api/v1/search/", query).json()
-    extra = Document.objects.filter(pk__in={r["id"] for r in as_agent["results"]}
-                                    - {r["id"] for r in anonymous["results"]})
+    extra = Document.objects.filter(
+        pk__in={r["id"] for r in as_agent["results"]} - {r["id"] for r in anonymous["results"]}
+    )
     # Agents-only documents of Mérignac (internal, or shared up its authority chain).
     assert extra.filter(owner__name="Mérignac").exclude(audience="public").exists()
     readable = set(documents_visible_to(agent).values_list("pk", flat=True))

@@ -22,10 +22,20 @@ from tests.factories import make_authority, make_user
 from tests.search.factories import make_document
 
 SEARCH_PARAMETERS = set(inspect.signature(Elasticsearch.search).parameters)
-TEXTS = ["", "délibération conseil municipal", '"conseil municipal" écoles', "l'urbanisme",
-         "le la les", '"plan local d\u2019urbanisme"']
-FILTERS = [{}, {"authority_id": 12}, {"document_type": "deliberation", "year": 2025},
-           {"kind": "pdf", "authority_id": 3}]
+TEXTS = [
+    "",
+    "délibération conseil municipal",
+    '"conseil municipal" écoles',
+    "l'urbanisme",
+    "le la les",
+    '"plan local d\u2019urbanisme"',
+]
+FILTERS = [
+    {},
+    {"authority_id": 12},
+    {"document_type": "deliberation", "year": 2025},
+    {"kind": "pdf", "authority_id": 3},
+]
 PRINCIPALS = [
     frozenset({"public"}),
     frozenset({"public", "signed_in", "user:7"}),
@@ -35,8 +45,9 @@ PRINCIPALS = [
 
 
 def all_queries():
-    for text, filters, sort, page in itertools.product(TEXTS, FILTERS, ["relevance", "date"],
-                                                       [1, 3]):
+    for text, filters, sort, page in itertools.product(
+        TEXTS, FILTERS, ["relevance", "date"], [1, 3]
+    ):
         yield SearchQuery(text=text, sort=sort, page=page, **filters)
 
 
@@ -57,8 +68,11 @@ def test_superuser_bodies_have_no_principal_filter_and_phrases_are_phrases():
     body = compile_body(SearchQuery(text='"conseil municipal" écoles'), None)
     assert not any("principals" in str(f) for f in body["query"]["bool"]["filter"])
     must = body["query"]["bool"]["must"][0]["bool"]["must"]
-    assert must[0]["multi_match"] == {"query": "conseil municipal", "type": "phrase",
-                                      "fields": ["title^10", "meta^4", "body"]}
+    assert must[0]["multi_match"] == {
+        "query": "conseil municipal",
+        "type": "phrase",
+        "fields": ["title^10", "meta^4", "body"],
+    }
     assert must[1]["multi_match"]["operator"] == "and"
 
 
@@ -66,9 +80,11 @@ def test_requester_principals_feed_the_body(db):
     citizen = make_user()
     body = compile_body(SearchQuery(text="budget"), requester_principals(citizen))
     assert body["query"]["bool"]["filter"][0] == {
-        "terms": {"principals": sorted(["public", "signed_in", f"user:{citizen.pk}"])}}
-    assert compile_body(SearchQuery(), requester_principals(None))["query"]["bool"][
-        "filter"][0] == {"terms": {"principals": ["public"]}}
+        "terms": {"principals": sorted(["public", "signed_in", f"user:{citizen.pk}"])}
+    }
+    assert compile_body(SearchQuery(), requester_principals(None))["query"]["bool"]["filter"][
+        0
+    ] == {"terms": {"principals": ["public"]}}
 
 
 def test_the_analyzer_is_french():
@@ -93,7 +109,8 @@ def test_portal_page_search_compiles_for_wagtail_elasticsearch():
 live = pytest.mark.skipif(
     not os.environ.get("CIVIS_ELASTICSEARCH_URL"),
     reason="CIVIS_ELASTICSEARCH_URL n'est pas défini : pas de cluster Elasticsearch à tester "
-           "(ces tests tournent dès qu'il l'est).")
+    "(ces tests tournent dès qu'il l'est).",
+)
 
 
 @live
@@ -105,8 +122,9 @@ def test_live_cluster_trims_and_follows_permission_changes(settings):
 
     owner = make_authority(name="Mérignac")
     public = make_document(owner, "Délibération du conseil municipal", text="écoles")
-    internal = make_document(owner, "Délibération interne du conseil municipal",
-                             audience="internal")
+    internal = make_document(
+        owner, "Délibération interne du conseil municipal", audience="internal"
+    )
     reindex()
     assert all(r.differences == 0 for r in index_check())
     page = search_documents(None, SearchQuery(text="deliberations conseil"))

@@ -19,14 +19,18 @@ def test_french_relevance_set(capsys):
     failures = []
     for text, filters, keys in QUERIES:
         query = SearchQuery(
-            text=text, page_size=3, document_type=filters.get("type", ""),
-            authority_id=authorities[filters["authority"]].pk if "authority" in filters
-            else None)
+            text=text,
+            page_size=3,
+            document_type=filters.get("type", ""),
+            authority_id=authorities[filters["authority"]].pk if "authority" in filters else None,
+        )
         top = [hit.document.pk for hit in search_documents(None, query).hits]
         if not all(ids[key] in top for key in keys):
             failures.append((text, filters, keys))
     score = len(QUERIES) - len(failures)
     with capsys.disabled():
-        print(f"\nPertinence : {score}/{len(QUERIES)} requêtes avec leurs documents dans les "
-              f"3 premiers ({100 * score / len(QUERIES):.0f} %)")
+        print(
+            f"\nPertinence : {score}/{len(QUERIES)} requêtes avec leurs documents dans les "
+            f"3 premiers ({100 * score / len(QUERIES):.0f} %)"
+        )
     assert not failures, failures

@@ -26,23 +26,40 @@ def territory():
 def corpus(territory):
     _region, metropole, merignac, pessac = territory
     docs = {
-        "public": make_document(merignac, "Délibération du conseil municipal sur les écoles",
-                                text="Le conseil municipal de Mérignac approuve la rénovation "
-                                     "des écoles élémentaires.",
-                                document_type="deliberation",
-                                published_on=datetime.date(2025, 3, 4)),
-        "internal": make_document(merignac, "Délibération interne du conseil municipal",
-                                  text="Note interne sur la délibération.",
-                                  audience="internal", document_type="deliberation",
-                                  published_on=datetime.date(2024, 6, 1), kind="odt"),
-        "draft": make_document(merignac, "Brouillon de délibération du conseil municipal",
-                               status="draft", document_type="deliberation"),
-        "pessac": make_document(pessac, "Délibération du conseil municipal de Pessac",
-                                document_type="deliberation",
-                                published_on=datetime.date(2025, 5, 5)),
-        "metropole": make_document(metropole, "Plan local d'urbanisme intercommunal",
-                                   text="Le PLU fixe les règles de l'urbanisme.",
-                                   document_type="rapport"),
+        "public": make_document(
+            merignac,
+            "Délibération du conseil municipal sur les écoles",
+            text="Le conseil municipal de Mérignac approuve la rénovation des écoles élémentaires.",
+            document_type="deliberation",
+            published_on=datetime.date(2025, 3, 4),
+        ),
+        "internal": make_document(
+            merignac,
+            "Délibération interne du conseil municipal",
+            text="Note interne sur la délibération.",
+            audience="internal",
+            document_type="deliberation",
+            published_on=datetime.date(2024, 6, 1),
+            kind="odt",
+        ),
+        "draft": make_document(
+            merignac,
+            "Brouillon de délibération du conseil municipal",
+            status="draft",
+            document_type="deliberation",
+        ),
+        "pessac": make_document(
+            pessac,
+            "Délibération du conseil municipal de Pessac",
+            document_type="deliberation",
+            published_on=datetime.date(2025, 5, 5),
+        ),
+        "metropole": make_document(
+            metropole,
+            "Plan local d'urbanisme intercommunal",
+            text="Le PLU fixe les règles de l'urbanisme.",
+            document_type="rapport",
+        ),
     }
     index_now()
     return docs
@@ -64,11 +81,16 @@ def test_an_agent_also_finds_internal_documents_and_counts_match(client, corpus,
     Membership.objects.create(user=agent, authority=territory[2], role="agent")
     client.force_login(agent)
     body = client.get("/api/v1/search/", {"q": "deliberation conseil municipal"}).json()
-    assert {r["id"] for r in body["results"]} == {corpus["public"].pk, corpus["pessac"].pk,
-                                                 corpus["internal"].pk}
+    assert {r["id"] for r in body["results"]} == {
+        corpus["public"].pk,
+        corpus["pessac"].pk,
+        corpus["internal"].pk,
+    }
     assert body["count"] == 3
     assert {f["value"]: f["count"] for f in body["facets"]["authority"]} == {
-        str(territory[2].pk): 2, str(territory[3].pk): 1}
+        str(territory[2].pk): 2,
+        str(territory[3].pk): 1,
+    }
     assert {f["value"]: f["count"] for f in body["facets"]["format"]} == {"pdf": 2, "odt": 1}
 
 
@@ -89,12 +111,20 @@ def test_snippet_is_highlighted_and_escaped(client, corpus):
     assert "<mark>écoles</mark>" in result["snippet"]
 
 
-@pytest.mark.parametrize("params, field", [
-    ({"q": "x" * 201}, "q"), ({"type": "inconnu"}, "type"), ({"format": "exe"}, "format"),
-    ({"authority": "999999"}, "authority"), ({"page": "0"}, "page"),
-    ({"q": "conseil", "page": "50"}, "page"), ({"sort": "alpha"}, "sort"),
-    ({"year": "deux"}, "year"), ({"page_size": "1000"}, "page_size"),
-])
+@pytest.mark.parametrize(
+    "params, field",
+    [
+        ({"q": "x" * 201}, "q"),
+        ({"type": "inconnu"}, "type"),
+        ({"format": "exe"}, "format"),
+        ({"authority": "999999"}, "authority"),
+        ({"page": "0"}, "page"),
+        ({"q": "conseil", "page": "50"}, "page"),
+        ({"sort": "alpha"}, "sort"),
+        ({"year": "deux"}, "year"),
+        ({"page_size": "1000"}, "page_size"),
+    ],
+)
 def test_bad_input_is_a_french_400(client, corpus, params, field):
     response = client.get("/api/v1/search/", params)
     assert response.status_code == 400
@@ -115,10 +145,17 @@ def test_search_page_shows_results_facets_and_a_friendly_error(client, corpus, t
     assert "Vérifiez l\u2019orthographe" in empty
 
 
-@pytest.mark.parametrize("params", [
-    {"collectivite": "²"}, {"collectivite": "99999999999999999999999"}, {"year": "²⁰²⁵"},
-    {"page": " 1"}, {"page_size": "1.0"}, {"authority": "-1"},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"collectivite": "²"},
+        {"collectivite": "99999999999999999999999"},
+        {"year": "²⁰²⁵"},
+        {"page": " 1"},
+        {"page_size": "1.0"},
+        {"authority": "-1"},
+    ],
+)
 def test_search_page_refuses_malformed_integers_with_a_french_400(client, corpus, params):
     """Issue 18, finding 8: these answered 500 (superscripts pass str.isdigit())."""
     response = client.get("/recherche/", {"q": "conseil", **params})

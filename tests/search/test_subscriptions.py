@@ -51,5 +51,6 @@ def test_other_engines_are_fed_through_the_outbox(db, monkeypatch):
     monkeypatch.setattr(search.services, "targets", lambda: {"es": Engine()})
     owner = make_authority(name="Mérignac")
     document = make_document(owner, "Compte rendu", text="voirie")
-    assert set(IndexOutbox.objects.filter(target="es").values_list(
-        "document_id", flat=True)) == {document.pk}
+    assert set(IndexOutbox.objects.filter(target="es").values_list("document_id", flat=True)) == {
+        document.pk
+    }

@@ -13,6 +13,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         deleted = audit_purge()
-        self.stdout.write(self.style.SUCCESS(
-            f"{deleted} entrée(s) de plus de {settings.CIVIS_AUDIT_RETENTION_DAYS} jours "
-            "supprimée(s)."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{deleted} entrée(s) de plus de {settings.CIVIS_AUDIT_RETENTION_DAYS} jours "
+                "supprimée(s)."
+            )
+        )

@@ -17,24 +17,56 @@ from documents.models import Audience, Document, DocumentType, GrantLevel, Statu
 from identity.models import Authority, User
 
 COMMISSION = "Commission urbanisme métropolitaine"
-TOPICS = ["urbanisme", "voirie", "écoles", "budget", "environnement", "culture", "sport",
-          "marchés publics", "subventions", "eau et assainissement", "mobilités", "logement"]
-STREETS = ["avenue de la Libération", "rue Jean Jaurès", "place de la République",
-           "allée des Tilleuls", "cours Victor Hugo", "rue des Écoles", "chemin du Lac"]
+TOPICS = [
+    "urbanisme",
+    "voirie",
+    "écoles",
+    "budget",
+    "environnement",
+    "culture",
+    "sport",
+    "marchés publics",
+    "subventions",
+    "eau et assainissement",
+    "mobilités",
+    "logement",
+]
+STREETS = [
+    "avenue de la Libération",
+    "rue Jean Jaurès",
+    "place de la République",
+    "allée des Tilleuls",
+    "cours Victor Hugo",
+    "rue des Écoles",
+    "chemin du Lac",
+]
 
 
-def _title(rng: random.Random, kind: DocumentType, authority: Authority, number: int,
-           day: datetime.date, topic: str) -> str:
-    council = "conseil communautaire" if authority.kind == "epci" else (
-        "conseil régional" if authority.kind == "region" else (
-            "conseil départemental" if authority.kind == "departement" else "conseil municipal"))
+def _title(
+    rng: random.Random,
+    kind: DocumentType,
+    authority: Authority,
+    number: int,
+    day: datetime.date,
+    topic: str,
+) -> str:
+    council = (
+        "conseil communautaire"
+        if authority.kind == "epci"
+        else (
+            "conseil régional"
+            if authority.kind == "region"
+            else (
+                "conseil départemental" if authority.kind == "departement" else "conseil municipal"
+            )
+        )
+    )
     return {
         DocumentType.DELIBERATION: f"Délibération n° {day.year}-{number:03d} — {topic} : "
-                                   f"approbation par le {council}",
+        f"approbation par le {council}",
         DocumentType.ARRETE: f"Arrêté n° {day.year}-A{number:03d} réglementant la circulation "
-                             f"{rng.choice(STREETS)}",
-        DocumentType.COMPTE_RENDU: f"Compte rendu de la séance du {council} du "
-                                   f"{day:%d/%m/%Y}",
+        f"{rng.choice(STREETS)}",
+        DocumentType.COMPTE_RENDU: f"Compte rendu de la séance du {council} du {day:%d/%m/%Y}",
         DocumentType.PROCES_VERBAL: f"Procès-verbal du {council} du {day:%d/%m/%Y}",
         DocumentType.FORMULAIRE: f"Formulaire de demande — {topic}",
         DocumentType.RAPPORT: f"Rapport annuel {day.year - 1} — {topic}",
@@ -48,7 +80,8 @@ def _file(rng: random.Random, kind: DocumentType, title: str, topic: str) -> tup
     if kind == DocumentType.DONNEES:
         rows = [["nom", "adresse", "commune", "capacité"]] + [
             [f"Équipement {i}", rng.choice(STREETS), "", str(rng.randint(20, 900))]
-            for i in range(1, rng.randint(5, 30))]
+            for i in range(1, rng.randint(5, 30))
+        ]
         return make_csv(rows), "donnees.csv"
     paragraphs = french_paragraphs(rng, rng.randint(3, 8), topic)
     if rng.random() < 0.25:
@@ -58,24 +91,42 @@ def _file(rng: random.Random, kind: DocumentType, title: str, topic: str) -> tup
 
 # (audience, status, weight) of an authority's ordinary publications.
 MIX = [
-    (Audience.PUBLIC, Status.PUBLISHED, 14), (Audience.SIGNED_IN, Status.PUBLISHED, 1),
-    (Audience.INTERNAL, Status.PUBLISHED, 3), (Audience.SHARED_UP, Status.PUBLISHED, 2),
-    (Audience.RESTRICTED, Status.PUBLISHED, 1), (Audience.PUBLIC, Status.DRAFT, 1),
+    (Audience.PUBLIC, Status.PUBLISHED, 14),
+    (Audience.SIGNED_IN, Status.PUBLISHED, 1),
+    (Audience.INTERNAL, Status.PUBLISHED, 3),
+    (Audience.SHARED_UP, Status.PUBLISHED, 2),
+    (Audience.RESTRICTED, Status.PUBLISHED, 1),
+    (Audience.PUBLIC, Status.DRAFT, 1),
     (Audience.PUBLIC, Status.WITHDRAWN, 1),
 ]
-PUBLIC_TYPES = [DocumentType.DELIBERATION, DocumentType.DELIBERATION, DocumentType.ARRETE,
-                DocumentType.COMPTE_RENDU, DocumentType.PROCES_VERBAL, DocumentType.FORMULAIRE,
-                DocumentType.RAPPORT, DocumentType.BUDGET, DocumentType.DONNEES]
-PERSONAL = [("Attestation de domicile", DocumentType.ATTESTATION),
-            ("Certificat d'urbanisme informatif", DocumentType.ATTESTATION),
-            ("Avis de stationnement résidentiel", DocumentType.AUTRE),
-            ("Attestation d'inscription scolaire", DocumentType.ATTESTATION),
-            ("Réponse à votre demande de subvention", DocumentType.AUTRE)]
+PUBLIC_TYPES = [
+    DocumentType.DELIBERATION,
+    DocumentType.DELIBERATION,
+    DocumentType.ARRETE,
+    DocumentType.COMPTE_RENDU,
+    DocumentType.PROCES_VERBAL,
+    DocumentType.FORMULAIRE,
+    DocumentType.RAPPORT,
+    DocumentType.BUDGET,
+    DocumentType.DONNEES,
+]
+PERSONAL = [
+    ("Attestation de domicile", DocumentType.ATTESTATION),
+    ("Certificat d'urbanisme informatif", DocumentType.ATTESTATION),
+    ("Avis de stationnement résidentiel", DocumentType.AUTRE),
+    ("Attestation d'inscription scolaire", DocumentType.ATTESTATION),
+    ("Réponse à votre demande de subvention", DocumentType.AUTRE),
+]
 
 
-def load_demo_documents(*, citizen: User, counts: dict[Authority, int],
-                        commission_members: list[User], seed: int = 2026,
-                        progress: Callable[[str], None] = lambda _m: None) -> int:
+def load_demo_documents(
+    *,
+    citizen: User,
+    counts: dict[Authority, int],
+    commission_members: list[User],
+    seed: int = 2026,
+    progress: Callable[[str], None] = lambda _m: None,
+) -> int:
     """Create the demo documents once. Returns how many were created (0 on a second run)."""
     if Document.objects.filter(owner__in=list(counts)).exists():
         return 0
@@ -94,25 +145,49 @@ def load_demo_documents(*, citizen: User, counts: dict[Authority, int],
             title = _title(rng, kind, authority, number, day, topic)
             content, name = _file(rng, kind, title, topic)
             document = services.document_create(
-                actor=None, owner=authority, title=title, document_type=kind,
-                summary=french_paragraphs(rng, 1, topic)[0][:300], audience=audience,
-                tags=[topic], published_on=day, publish=status != Status.DRAFT,
-                upload=services.Upload(io.BytesIO(content), name))
+                actor=None,
+                owner=authority,
+                title=title,
+                document_type=kind,
+                summary=french_paragraphs(rng, 1, topic)[0][:300],
+                audience=audience,
+                tags=[topic],
+                published_on=day,
+                publish=status != Status.DRAFT,
+                upload=services.Upload(io.BytesIO(content), name),
+            )
             if status == Status.WITHDRAWN:
                 services.document_withdraw(actor=None, document=document)
             if audience == Audience.RESTRICTED:
-                services.grant_add(actor=None, document=document, group=group,
-                                   level=GrantLevel.VIEW)
+                services.grant_add(
+                    actor=None, document=document, group=group, level=GrantLevel.VIEW
+                )
             created += 1
         progress(f"{authority.name} : {count} documents")
     for authority in list(counts)[:4]:
         for title, kind in PERSONAL:
             day = today - datetime.timedelta(days=rng.randint(0, 400))
             services.document_create(
-                actor=None, owner=authority, title=f"{title} — {authority.name}",
-                document_type=kind, audience=Audience.PERSONAL, addressee=citizen,
-                published_on=day, publish=True, upload=services.Upload(io.BytesIO(make_pdf(
-                    title, [f"Madame, Monsieur {citizen.last_name},",
-                            *french_paragraphs(rng, 2, "attestation")])), "courrier.pdf"))
+                actor=None,
+                owner=authority,
+                title=f"{title} — {authority.name}",
+                document_type=kind,
+                audience=Audience.PERSONAL,
+                addressee=citizen,
+                published_on=day,
+                publish=True,
+                upload=services.Upload(
+                    io.BytesIO(
+                        make_pdf(
+                            title,
+                            [
+                                f"Madame, Monsieur {citizen.last_name},",
+                                *french_paragraphs(rng, 2, "attestation"),
+                            ],
+                        )
+                    ),
+                    "courrier.pdf",
+                ),
+            )
             created += 1
     return created

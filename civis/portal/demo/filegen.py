@@ -23,7 +23,8 @@ def make_pdf(title: str, paragraphs: list[str]) -> bytes:
     """A valid PDF 1.4: bold title, paragraphs wrapped at ~90 characters, pages as needed."""
     # (font, size, text) lines, with None for a paragraph gap.
     lines: list[tuple[str, int, str] | None] = [
-        ("F2", 16, line) for line in textwrap.wrap(_oneline(title), 55)]
+        ("F2", 16, line) for line in textwrap.wrap(_oneline(title), 55)
+    ]
     for paragraph in paragraphs:
         lines.append(None)
         lines += [("F1", 10, line) for line in textwrap.wrap(_oneline(paragraph), 90)]
@@ -39,16 +40,18 @@ def make_pdf(title: str, paragraphs: list[str]) -> bytes:
         y -= step
         if line is not None:
             font, size, text = line
-            ops.append(b"BT /%s %d Tf %d %d Td (%s) Tj ET" % (
-                font.encode(), size, _MARGIN, y, _pdf_string(text)))
+            ops.append(
+                b"BT /%s %d Tf %d %d Td (%s) Tj ET"
+                % (font.encode(), size, _MARGIN, y, _pdf_string(text))
+            )
     pages.append(b"\n".join(ops))
 
     # Objects 1-5 are fixed; each page then takes two numbers (page, content stream).
     page_ids = [6 + 2 * i for i in range(len(pages))]
     objects: list[bytes] = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [%s] /Count %d >>" % (
-            b" ".join(b"%d 0 R" % n for n in page_ids), len(pages)),
+        b"<< /Type /Pages /Kids [%s] /Count %d >>"
+        % (b" ".join(b"%d 0 R" % n for n in page_ids), len(pages)),
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>",
         b"<< /Title <feff%s> /Producer (Civis Data) >>" % title.encode("utf-16-be").hex().encode(),
@@ -57,10 +60,12 @@ def make_pdf(title: str, paragraphs: list[str]) -> bytes:
         objects.append(
             b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] "
             b"/Resources << /Font << /F1 3 0 R /F2 4 0 R >> >> /Contents %d 0 R >>"
-            % (_PAGE_W, _PAGE_H, number + 1))
+            % (_PAGE_W, _PAGE_H, number + 1)
+        )
         data = zlib.compress(content, 9)
-        objects.append(b"<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream"
-                       % (len(data), data))
+        objects.append(
+            b"<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (len(data), data)
+        )
 
     out = io.BytesIO()
     out.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")  # the binary comment marks the file as binary
@@ -71,8 +76,10 @@ def make_pdf(title: str, paragraphs: list[str]) -> bytes:
     xref = out.tell()
     out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
     out.write(b"".join(b"%010d 00000 n \n" % offset for offset in offsets))
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R /Info 5 0 R >>\nstartxref\n%d\n%%%%EOF\n"
-              % (len(objects) + 1, xref))
+    out.write(
+        b"trailer\n<< /Size %d /Root 1 0 R /Info 5 0 R >>\nstartxref\n%d\n%%%%EOF\n"
+        % (len(objects) + 1, xref)
+    )
     return out.getvalue()
 
 
@@ -123,8 +130,9 @@ _STYLES = _XML + (
 
 def make_odt(title: str, paragraphs: list[str]) -> bytes:
     """An OpenDocument text: heading then body paragraphs, with manifest, styles and metadata."""
-    body = "".join(f'<text:p text:style-name="Text_20_body">{escape(_oneline(p))}</text:p>'
-                   for p in paragraphs)
+    body = "".join(
+        f'<text:p text:style-name="Text_20_body">{escape(_oneline(p))}</text:p>' for p in paragraphs
+    )
     content = _XML + (
         f"<office:document-content {_NS}><office:body><office:text>"
         f'<text:h text:style-name="Heading_20_1" text:outline-level="1">{escape(title)}</text:h>'
@@ -146,8 +154,9 @@ def make_odt(title: str, paragraphs: list[str]) -> bytes:
     return out.getvalue()
 
 
-def _add(package: zipfile.ZipFile, name: str, text: str, method: int = zipfile.ZIP_DEFLATED
-         ) -> None:
+def _add(
+    package: zipfile.ZipFile, name: str, text: str, method: int = zipfile.ZIP_DEFLATED
+) -> None:
     info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))  # fixed: reproducible bytes
     info.compress_type = method
     package.writestr(info, text.encode("utf-8"))
@@ -160,32 +169,76 @@ def make_csv(rows: list[list[str]]) -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
-_COMMUNES = ["Mérignac", "Pessac", "Talence", "Bègles", "Eysines", "Le Bouscat", "Blanquefort",
-             "Villenave-d'Ornon", "Saint-Médard-en-Jalles", "Bruges", "Cenon", "Lormont"]
+_COMMUNES = [
+    "Mérignac",
+    "Pessac",
+    "Talence",
+    "Bègles",
+    "Eysines",
+    "Le Bouscat",
+    "Blanquefort",
+    "Villenave-d'Ornon",
+    "Saint-Médard-en-Jalles",
+    "Bruges",
+    "Cenon",
+    "Lormont",
+]
 _TOPICS = {
-    "conseil municipal": ["la séance du conseil municipal", "l'ordre du jour",
-                          "le procès-verbal de la séance précédente", "la délégation au maire"],
-    "budget": ["le budget primitif", "la décision modificative n° 2", "le compte administratif",
-               "l'autorisation de programme", "la section d'investissement"],
-    "voirie": ["la réfection de la chaussée", "l'aménagement des trottoirs",
-               "l'éclairage public", "la piste cyclable de l'avenue de la Libération"],
-    "écoles": ["l'école élémentaire Jules-Ferry", "la restauration scolaire",
-               "les accueils périscolaires", "la rénovation de l'école maternelle"],
-    "urbanisme": ["la modification du plan local d'urbanisme (PLU)", "le permis d'aménager",
-                  "la zone d'aménagement concerté", "le droit de préemption urbain"],
-    "subventions": ["les subventions aux associations", "la convention d'objectifs",
-                    "l'aide aux clubs sportifs", "le soutien aux manifestations culturelles"],
-    "marchés publics": ["le marché à procédure adaptée", "l'appel d'offres ouvert",
-                        "l'avenant n° 1 au marché de travaux", "la commission d'appel d'offres"],
-    "environnement": ["le plan climat-air-énergie territorial", "la gestion différenciée des "
-                      "espaces verts", "la collecte des biodéchets", "la plantation d'arbres"],
+    "conseil municipal": [
+        "la séance du conseil municipal",
+        "l'ordre du jour",
+        "le procès-verbal de la séance précédente",
+        "la délégation au maire",
+    ],
+    "budget": [
+        "le budget primitif",
+        "la décision modificative n° 2",
+        "le compte administratif",
+        "l'autorisation de programme",
+        "la section d'investissement",
+    ],
+    "voirie": [
+        "la réfection de la chaussée",
+        "l'aménagement des trottoirs",
+        "l'éclairage public",
+        "la piste cyclable de l'avenue de la Libération",
+    ],
+    "écoles": [
+        "l'école élémentaire Jules-Ferry",
+        "la restauration scolaire",
+        "les accueils périscolaires",
+        "la rénovation de l'école maternelle",
+    ],
+    "urbanisme": [
+        "la modification du plan local d'urbanisme (PLU)",
+        "le permis d'aménager",
+        "la zone d'aménagement concerté",
+        "le droit de préemption urbain",
+    ],
+    "subventions": [
+        "les subventions aux associations",
+        "la convention d'objectifs",
+        "l'aide aux clubs sportifs",
+        "le soutien aux manifestations culturelles",
+    ],
+    "marchés publics": [
+        "le marché à procédure adaptée",
+        "l'appel d'offres ouvert",
+        "l'avenant n° 1 au marché de travaux",
+        "la commission d'appel d'offres",
+    ],
+    "environnement": [
+        "le plan climat-air-énergie territorial",
+        "la gestion différenciée des espaces verts",
+        "la collecte des biodéchets",
+        "la plantation d'arbres",
+    ],
 }
 _OPENINGS = [
     "Le conseil municipal de {commune}, réuni le {date}, a examiné {subject}.",
     "Par délibération du {date}, la commune de {commune} a approuvé le dossier concernant "
     "{subject}.",
-    "Monsieur le Maire rappelle que le dossier concernant {subject} a été présenté en "
-    "commission.",
+    "Monsieur le Maire rappelle que le dossier concernant {subject} a été présenté en commission.",
     "Madame l'adjointe déléguée expose le dossier concernant {subject}.",
     "Vu le code général des collectivités territoriales, et considérant {subject}, "
     "le conseil est appelé à se prononcer.",
@@ -208,8 +261,19 @@ _CLOSINGS = [
     "La présente délibération peut faire l'objet d'un recours devant le tribunal administratif "
     "de Bordeaux dans un délai de deux mois.",
 ]
-_MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "septembre",
-           "octobre", "novembre", "décembre"]
+_MONTHS = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+]
 
 
 def french_paragraphs(rng: random.Random, n: int, topic: str) -> list[str]:
@@ -217,13 +281,18 @@ def french_paragraphs(rng: random.Random, n: int, topic: str) -> list[str]:
     subjects = _TOPICS.get(topic) or [topic]
     paragraphs = []
     for _ in range(n):
+
         def fill(template: str) -> str:
             return template.format(
-                commune=rng.choice(_COMMUNES), subject=rng.choice(subjects),
+                commune=rng.choice(_COMMUNES),
+                subject=rng.choice(subjects),
                 date=f"{rng.randint(1, 28)} {rng.choice(_MONTHS)} 2026",
                 amount=f"{rng.randint(12, 950) * 1000:,}".replace(",", " "),
                 chapter=rng.choice(["011", "21", "23", "65", "204"]),
-                votes=rng.randint(20, 35), against=rng.randint(1, 6))
+                votes=rng.randint(20, 35),
+                against=rng.randint(1, 6),
+            )
+
         sentences = [fill(rng.choice(_OPENINGS))]
         sentences += [fill(s) for s in rng.sample(_MIDDLES, rng.randint(1, 3))]
         sentences.append(fill(rng.choice(_CLOSINGS)))

@@ -15,21 +15,39 @@ COMMISSION = "Commission urbanisme métropolitaine"  # the group documents/demo.
 
 # The static clients of tests/oidc/demo.json.
 CLIENTS: list[dict[str, Any]] = [
-    {"slug": "metropole", "name": "Bordeaux Métropole et ses communes (test)",
-     "client_id": "civis-metropole",
-     "client_secret": "metropole-secret-0123456789abcdef0123456789",
-     "signing_algorithms": "RS256", "authority": {"kind": "epci", "siren": "243300316"},
-     "scopes": "openid email profile civis", "authority_claim": "siret",
-     "role_claim": "groups", "email_domains": "merignac.fr,bordeaux.fr",
-     "role_mapping": {"civis-editeurs": "publisher", "civis-agents": "agent"}},
-    {"slug": "region", "name": "Région Nouvelle-Aquitaine (test)", "client_id": "civis-region",
-     "client_secret": "region-secret-0123456789abcdef0123456789abcd",
-     "signing_algorithms": "ES256", "authority": {"kind": "region", "insee_code": "75"},
-     "scopes": "openid email profile civis", "role_claim": "groups",
-     "email_domains": "nouvelle-aquitaine.fr", "role_mapping": {"civis-editeurs": "publisher"}},
-    {"slug": "citoyens", "name": "Compte citoyen (test)", "client_id": "civis-citoyens",
-     "client_secret": "citoyens-secret-0123456789abcdef0123456789",
-     "signing_algorithms": "RS256", "kind": User.Kind.CITIZEN},
+    {
+        "slug": "metropole",
+        "name": "Bordeaux Métropole et ses communes (test)",
+        "client_id": "civis-metropole",
+        "client_secret": "metropole-secret-0123456789abcdef0123456789",
+        "signing_algorithms": "RS256",
+        "authority": {"kind": "epci", "siren": "243300316"},
+        "scopes": "openid email profile civis",
+        "authority_claim": "siret",
+        "role_claim": "groups",
+        "email_domains": "merignac.fr,bordeaux.fr",
+        "role_mapping": {"civis-editeurs": "publisher", "civis-agents": "agent"},
+    },
+    {
+        "slug": "region",
+        "name": "Région Nouvelle-Aquitaine (test)",
+        "client_id": "civis-region",
+        "client_secret": "region-secret-0123456789abcdef0123456789abcd",
+        "signing_algorithms": "ES256",
+        "authority": {"kind": "region", "insee_code": "75"},
+        "scopes": "openid email profile civis",
+        "role_claim": "groups",
+        "email_domains": "nouvelle-aquitaine.fr",
+        "role_mapping": {"civis-editeurs": "publisher"},
+    },
+    {
+        "slug": "citoyens",
+        "name": "Compte citoyen (test)",
+        "client_id": "civis-citoyens",
+        "client_secret": "citoyens-secret-0123456789abcdef0123456789",
+        "signing_algorithms": "RS256",
+        "kind": User.Kind.CITIZEN,
+    },
 ]
 
 
@@ -43,8 +61,9 @@ class Command(BaseCommand):
         for entry in CLIENTS:
             values = dict(entry)
             lookup = values.pop("authority", None)
-            provider = OIDCProvider.objects.filter(slug=values["slug"]).first() \
-                or OIDCProvider(slug=values["slug"])
+            provider = OIDCProvider.objects.filter(slug=values["slug"]).first() or OIDCProvider(
+                slug=values["slug"]
+            )
             for name, value in values.items():
                 setattr(provider, name, value)
             provider.issuer = issuer
@@ -55,6 +74,8 @@ class Command(BaseCommand):
         commission = Group.objects.filter(name=COMMISSION).first()
         if commission is not None:
             services.authority_group_adopt(
-                actor=None, group=commission,
-                owner=Authority.objects.get(kind="epci", siren="243300316"))
+                actor=None,
+                group=commission,
+                owner=Authority.objects.get(kind="epci", siren="243300316"),
+            )
             self.stdout.write(f"Groupe « {COMMISSION} » : géré par Bordeaux Métropole")

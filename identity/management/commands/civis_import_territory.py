@@ -26,12 +26,13 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         started = time.perf_counter()
         try:
-            data = select_scope(load_territory(options["path"]),
-                                region=options["region"], epci=options["epci"])
+            data = select_scope(
+                load_territory(options["path"]), region=options["region"], epci=options["epci"]
+            )
         except TerritoryFileError as exc:
             raise CommandError(f"Import annulé, rien n'a été importé. {exc}") from exc
         report = territory_import(data=data)
         self.stdout.write(report.summary())
-        self.stdout.write(self.style.SUCCESS(
-            f"Territoire importé en {time.perf_counter() - started:.1f} s."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(f"Territoire importé en {time.perf_counter() - started:.1f} s.")
+        )

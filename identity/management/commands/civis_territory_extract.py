@@ -22,12 +22,15 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            data = select_scope(load_territory(options["source"]),
-                                region=options["region"], epci=options["epci"])
+            data = select_scope(
+                load_territory(options["source"]), region=options["region"], epci=options["epci"]
+            )
         except TerritoryFileError as exc:
             raise CommandError(str(exc)) from exc
         write_territory(data, options["destination"])
-        self.stdout.write(self.style.SUCCESS(
-            f"{len(data.regions)} région(s), {len(data.epcis)} EPCI, "
-            f"{len(data.communes)} communes écrites dans {options['destination']}."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{len(data.regions)} région(s), {len(data.epcis)} EPCI, "
+                f"{len(data.communes)} communes écrites dans {options['destination']}."
+            )
+        )

@@ -21,5 +21,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Index {target} : {count} document(s) indexé(s).")
         total = sum(counts.values())
         rate = total / elapsed if elapsed else 0.0
-        self.stdout.write(self.style.SUCCESS(
-            f"Réindexation terminée en {elapsed:.1f} s ({rate:.0f} documents/s)."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Réindexation terminée en {elapsed:.1f} s ({rate:.0f} documents/s)."
+            )
+        )
