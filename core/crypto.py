@@ -39,7 +39,8 @@ def decrypt(token: str) -> str:
     except InvalidToken:
         raise DecryptionError(
             "An encrypted value cannot be read with the keys of CIVIS_FIELD_ENCRYPTION_KEY: "
-            "the key it was encrypted with is missing from the list.") from None
+            "the key it was encrypted with is missing from the list."
+        ) from None
 
 
 def rotate(token: str) -> str:
@@ -47,8 +48,9 @@ def rotate(token: str) -> str:
     try:
         return field_fernet().rotate(token.encode()).decode()
     except InvalidToken:
-        raise DecryptionError("An encrypted value cannot be read with the keys of "
-                              "CIVIS_FIELD_ENCRYPTION_KEY.") from None
+        raise DecryptionError(
+            "An encrypted value cannot be read with the keys of CIVIS_FIELD_ENCRYPTION_KEY."
+        ) from None
 
 
 class EncryptedTextField(models.TextField[str, str]):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import IO
 
 from django.conf import settings
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import AnonymousUser, Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.core.files.storage import Storage
@@ -463,7 +463,11 @@ def _one_principal(*, user: User | None, group: Group | None, authority: Authori
 
 
 def document_access_record(
-    *, actor: User | None, document: Document, action: str, ip_address: str | None = None
+    *,
+    actor: User | AnonymousUser | None,
+    document: Document,
+    action: str,
+    ip_address: str | None = None,
 ) -> None:
     """Log a read or download of a non-public document (public ones are not personal data)."""
     if not document.is_public:

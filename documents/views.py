@@ -3,9 +3,11 @@ document the requester may not read answers 404, never 403."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
@@ -16,7 +18,7 @@ from documents.http import file_response
 from documents.models import Audience, Document, DocumentType
 from documents.selectors import can_edit, documents_visible_to
 from documents.services import document_access_record
-from identity.models import Authority
+from identity.models import Authority, User
 
 
 def visible_document(request: HttpRequest, document_id: int) -> Document:
@@ -51,7 +53,7 @@ def document_detail(request: HttpRequest, document_id: int) -> HttpResponse:
 
 
 @require_GET
-def document_download(request: HttpRequest, document_id: int) -> HttpResponse:
+def document_download(request: HttpRequest, document_id: int) -> HttpResponseBase:
     document = visible_document(request, document_id)
     version = document.current_version
     if version is None:
@@ -69,9 +71,10 @@ def document_download(request: HttpRequest, document_id: int) -> HttpResponse:
 @require_GET
 def citizen_space(request: HttpRequest) -> HttpResponse:
     """Every document addressed to the signed-in person, by any authority, newest first."""
+    person = cast(User, request.user)  # signed in: login_required above
     documents = (
-        documents_visible_to(request.user)
-        .filter(audience=Audience.PERSONAL, addressee=request.user)
+        documents_visible_to(person)
+        .filter(audience=Audience.PERSONAL, addressee=person)
         .select_related("owner", "current_version")
         .order_by("-published_on", "-pk")
     )

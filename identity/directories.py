@@ -32,8 +32,11 @@ from identity.models import Authority, Membership, User
 from identity.netpolicy import ldap_refusal
 
 logger = logging.getLogger(__name__)
-GROUP_TYPES = {"groupOfNames": GroupOfNamesType, "activeDirectory": NestedActiveDirectoryGroupType,
-               "posixGroup": PosixGroupType}
+GROUP_TYPES = {
+    "groupOfNames": GroupOfNamesType,
+    "activeDirectory": NestedActiveDirectoryGroupType,
+    "posixGroup": PosixGroupType,
+}
 
 
 def directories() -> list[dict[str, Any]]:
@@ -42,10 +45,11 @@ def directories() -> list[dict[str, Any]]:
 
 def transport_refusal(directory: dict[str, Any]) -> str | None:
     """Why the portal must not send passwords to this directory (None: it may)."""
-    return ldap_refusal(str(directory.get("uri", "")),
-                        start_tls=bool(directory.get("start_tls", False)),
-                        allow_insecure=bool(getattr(settings, "CIVIS_LDAP_ALLOW_INSECURE",
-                                                    False)))
+    return ldap_refusal(
+        str(directory.get("uri", "")),
+        start_tls=bool(directory.get("start_tls", False)),
+        allow_insecure=bool(getattr(settings, "CIVIS_LDAP_ALLOW_INSECURE", False)),
+    )
 
 
 def directory_authority(directory: dict[str, Any]) -> Authority:
@@ -67,40 +71,54 @@ class DirectoryBackend(LDAPBackend):
         timeout = float(directory.get("timeout", 5))
         group_type = GROUP_TYPES[directory.get("group_type", "groupOfNames")]
         # A prefix no setting uses: every value comes from the directory entry.
-        self.settings = LDAPSettings(f"CIVIS_LDAP_{directory['name'].upper()}_UNUSED_", {
-            "SERVER_URI": directory["uri"],
-            "START_TLS": bool(directory.get("start_tls", False)),
-            "BIND_DN": directory.get("bind_dn", ""),
-            "BIND_PASSWORD": directory.get("bind_password", ""),
-            "CONNECTION_OPTIONS": {ldap.OPT_NETWORK_TIMEOUT: timeout, ldap.OPT_TIMEOUT: timeout,
-                                   ldap.OPT_REFERRALS: 0},
-            # The subject (entryUUID, objectGUID) is operational: asked for by name.
-            "USER_SEARCH": LDAPSearch(directory["user_base"], ldap.SCOPE_SUBTREE,
-                                      directory.get("user_filter", "(uid=%(user)s)"),
-                                      attrlist=["*", self.subject_attribute]),
-            "USER_ATTRLIST": ["*", self.subject_attribute],
-            "GROUP_SEARCH": LDAPSearch(directory.get("group_base", directory["user_base"]),
-                                       ldap.SCOPE_SUBTREE,
-                                       directory.get("group_filter", "(objectClass=*)")),
-            "GROUP_TYPE": group_type(),
-            "ALWAYS_UPDATE_USER": False,
-            "USER_ATTR_MAP": {},
-        })
+        self.settings = LDAPSettings(
+            f"CIVIS_LDAP_{directory['name'].upper()}_UNUSED_",
+            {
+                "SERVER_URI": directory["uri"],
+                "START_TLS": bool(directory.get("start_tls", False)),
+                "BIND_DN": directory.get("bind_dn", ""),
+                "BIND_PASSWORD": directory.get("bind_password", ""),
+                "CONNECTION_OPTIONS": {
+                    ldap.OPT_NETWORK_TIMEOUT: timeout,
+                    ldap.OPT_TIMEOUT: timeout,
+                    ldap.OPT_REFERRALS: 0,
+                },
+                # The subject (entryUUID, objectGUID) is operational: asked for by name.
+                "USER_SEARCH": LDAPSearch(
+                    directory["user_base"],
+                    ldap.SCOPE_SUBTREE,
+                    directory.get("user_filter", "(uid=%(user)s)"),
+                    attrlist=["*", self.subject_attribute],
+                ),
+                "USER_ATTRLIST": ["*", self.subject_attribute],
+                "GROUP_SEARCH": LDAPSearch(
+                    directory.get("group_base", directory["user_base"]),
+                    ldap.SCOPE_SUBTREE,
+                    directory.get("group_filter", "(objectClass=*)"),
+                ),
+                "GROUP_TYPE": group_type(),
+                "ALWAYS_UPDATE_USER": False,
+                "USER_ATTR_MAP": {},
+            },
+        )
 
     def _account_state(self, ldap_user: Any, username: str) -> str:
         """'active', 'disabled', 'missing', or 'unknown' when the directory cannot tell."""
         search_filter = self.directory.get("user_filter", "(uid=%(user)s)") % {
-            "user": escape_filter_chars(username)}
+            "user": escape_filter_chars(username)
+        }
         try:
             connection = ldap_user.connection
-            found = connection.search_s(self.directory["user_base"], ldap.SCOPE_SUBTREE,
-                                        search_filter, ["1.1"])
+            found = connection.search_s(
+                self.directory["user_base"], ldap.SCOPE_SUBTREE, search_filter, ["1.1"]
+            )
             found = [(dn, attrs) for dn, attrs in found if dn]
             if not found:
                 return "missing"
             disabled_filter = self.directory.get("disabled_filter")
-            if disabled_filter and connection.search_s(found[0][0], ldap.SCOPE_BASE,
-                                                       disabled_filter, ["1.1"]):
+            if disabled_filter and connection.search_s(
+                found[0][0], ldap.SCOPE_BASE, disabled_filter, ["1.1"]
+            ):
                 return "disabled"
         except ldap.LDAPError as exc:
             logger.warning("LDAP directory %s unavailable: %s", self.directory["name"], exc)
@@ -113,12 +131,18 @@ class DirectoryBackend(LDAPBackend):
         if state in ("missing", "disabled"):
             ended = services.federated_access_end(source=self.source, login=username)
             if ended or state == "disabled":
-                logger.info("LDAP %s: account %s is %s; %d role(s) revoked",
-                            self.directory["name"], username, state, ended)
+                logger.info(
+                    "LDAP %s: account %s is %s; %d role(s) revoked",
+                    self.directory["name"],
+                    username,
+                    state,
+                    ended,
+                )
             return None
         if state != "active":
             return None
-        return ldap_user.authenticate(password)
+        user: User | None = ldap_user.authenticate(password)
+        return user
 
     def get_or_build_user(self, username: str, ldap_user: Any) -> tuple[User, bool]:
         attrs = ldap_user.attrs
@@ -129,9 +153,14 @@ class DirectoryBackend(LDAPBackend):
         if isinstance(subject, bytes):  # Active Directory's objectGUID is binary
             subject = subject.hex()
         if not subject:
-            logger.error("LDAP %s: sign-in of %s refused: the entry %s has no %s (the stable "
-                         "identifier set by subject_attribute)", self.directory["name"],
-                         username, ldap_user.dn, self.subject_attribute)
+            logger.error(
+                "LDAP %s: sign-in of %s refused: the entry %s has no %s (the stable "
+                "identifier set by subject_attribute)",
+                self.directory["name"],
+                username,
+                ldap_user.dn,
+                self.subject_attribute,
+            )
             raise ldap_user.AuthenticationFailed(f"no {self.subject_attribute}")
         authority = directory_authority(self.directory)
         mapping = {dn.lower(): role for dn, role in self.directory.get("group_roles", {}).items()}
@@ -144,9 +173,14 @@ class DirectoryBackend(LDAPBackend):
 
         # A directory is its own issuer: its name, set in the settings, not in the admin.
         result = services.federated_sign_in(
-            source=self.source, issuer=self.source, subject=str(subject),
-            kind=User.Kind.AGENT, login=username,
-            email=first("mail"), first_name=first("givenName"), last_name=first("sn"),
+            source=self.source,
+            issuer=self.source,
+            subject=str(subject),
+            kind=User.Kind.AGENT,
+            login=username,
+            email=first("mail"),
+            first_name=first("givenName"),
+            last_name=first("sn"),
             roles={(authority, role) for role in roles},
         )
         if result is None:
@@ -157,8 +191,9 @@ class DirectoryBackend(LDAPBackend):
 class LDAPDirectoriesBackend(BaseBackend):
     """The authentication backend: tries each configured directory in turn."""
 
-    def authenticate(self, request: Any, username: str | None = None,
-                     password: str | None = None, **kwargs: Any) -> User | None:
+    def authenticate(
+        self, request: Any, username: str | None = None, password: str | None = None, **kwargs: Any
+    ) -> User | None:
         if not username or not password:
             return None
         for directory in directories():
@@ -166,8 +201,9 @@ class LDAPDirectoriesBackend(BaseBackend):
             if refusal:
                 logger.error("LDAP directory %s refused: it %s", directory.get("name"), refusal)
                 continue
-            user = DirectoryBackend(directory).authenticate(request, username=username,
-                                                            password=password)
+            user: User | None = DirectoryBackend(directory).authenticate(
+                request, username=username, password=password
+            )
             if user is not None:
                 return user
         return None

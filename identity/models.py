@@ -26,8 +26,9 @@ class User(AbstractUser):
         CITIZEN = "citizen", _("Citoyen")
         AGENT = "agent", _("Agent public")
 
-    kind = models.CharField(_("type de compte"), max_length=16, choices=Kind.choices,
-                            default=Kind.CITIZEN)
+    kind = models.CharField(
+        _("type de compte"), max_length=16, choices=Kind.choices, default=Kind.CITIZEN
+    )
 
     class Meta:
         verbose_name = _("utilisateur")
@@ -38,7 +39,7 @@ class User(AbstractUser):
         return self.get_full_name() or self.username
 
 
-class AuthorityQuerySet(models.QuerySet):
+class AuthorityQuerySet(models.QuerySet["Authority"]):
     def subtree_of(self, authority: Authority) -> AuthorityQuerySet:
         """The authority and every authority below it."""
         condition = Q(pk=authority.pk)
@@ -59,15 +60,30 @@ class Authority(models.Model):
 
     kind = models.CharField(_("type"), max_length=16, choices=Kind.choices)
     name = models.CharField(_("nom"), max_length=200)
-    insee_code = models.CharField(_("code INSEE"), max_length=5, blank=True, default="",
-                                  help_text=_("Code officiel géographique, s'il en a un."))
+    insee_code = models.CharField(
+        _("code INSEE"),
+        max_length=5,
+        blank=True,
+        default="",
+        help_text=_("Code officiel géographique, s'il en a un."),
+    )
     siren = models.CharField(_("SIREN"), max_length=9, null=True, blank=True, unique=True)
-    epci_type = models.CharField(_("nature de l'EPCI"), max_length=8, blank=True, default="",
-                                 help_text=_("METRO, CU, CA ou CC."))
+    epci_type = models.CharField(
+        _("nature de l'EPCI"),
+        max_length=8,
+        blank=True,
+        default="",
+        help_text=_("METRO, CU, CA ou CC."),
+    )
     population = models.PositiveIntegerField(_("population"), null=True, blank=True)
-    parent = models.ForeignKey("self", verbose_name=_("collectivité de rattachement"),
-                               null=True, blank=True, on_delete=models.PROTECT,
-                               related_name="children")
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("collectivité de rattachement"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
 
     objects = AuthorityQuerySet.as_manager()
 
@@ -76,8 +92,11 @@ class Authority(models.Model):
         verbose_name_plural = _("collectivités")
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["kind", "insee_code"], condition=~Q(insee_code=""),
-                                    name="authority_unique_kind_insee"),
+            models.UniqueConstraint(
+                fields=["kind", "insee_code"],
+                condition=~Q(insee_code=""),
+                name="authority_unique_kind_insee",
+            ),
         ]
         indexes = [models.Index(fields=["kind", "name"])]
 
@@ -99,7 +118,7 @@ class Authority(models.Model):
         return chain
 
 
-class MembershipQuerySet(models.QuerySet):
+class MembershipQuerySet(models.QuerySet["Membership"]):
     def active(self, on: datetime.date | None = None) -> MembershipQuerySet:
         day = on or timezone.localdate()
         return self.filter(Q(starts_on__lte=day), Q(ends_on__isnull=True) | Q(ends_on__gte=day))
@@ -115,8 +134,7 @@ class Membership(models.Model):
         TERRITORY_ADMIN = "territory_admin", _("Administrateur territorial")
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
-    authority = models.ForeignKey(Authority, on_delete=models.CASCADE,
-                                  related_name="memberships")
+    authority = models.ForeignKey(Authority, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("rôle"), max_length=16, choices=Role.choices)
     # Empty: granted by an administrator. "oidc:<slug>" or "ldap:<name>": kept in step with that
     # provider at each sign-in, so a sync never removes a role an administrator granted.
@@ -130,11 +148,14 @@ class Membership(models.Model):
         verbose_name = _("rôle")
         verbose_name_plural = _("rôles")
         constraints = [
-            models.UniqueConstraint(fields=["user", "authority", "role", "starts_on"],
-                                    name="membership_unique_period_start"),
-            models.CheckConstraint(condition=Q(ends_on__isnull=True)
-                                   | Q(ends_on__gte=models.F("starts_on")),
-                                   name="membership_ends_after_start"),
+            models.UniqueConstraint(
+                fields=["user", "authority", "role", "starts_on"],
+                name="membership_unique_period_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
+                name="membership_ends_after_start",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -148,10 +169,15 @@ class AuthorityGroup(models.Model):
     may change its members (those who manage the owner).
     """
 
-    group = models.OneToOneField("auth.Group", on_delete=models.CASCADE,
-                                 related_name="civis_authority_group")
-    owner = models.ForeignKey(Authority, verbose_name=_("collectivité responsable"),
-                              on_delete=models.PROTECT, related_name="owned_groups")
+    group = models.OneToOneField(
+        "auth.Group", on_delete=models.CASCADE, related_name="civis_authority_group"
+    )
+    owner = models.ForeignKey(
+        Authority,
+        verbose_name=_("collectivité responsable"),
+        on_delete=models.PROTECT,
+        related_name="owned_groups",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -167,8 +193,9 @@ class OIDCProvider(models.Model):
 
     slug = models.SlugField(_("identifiant"), unique=True)
     name = models.CharField(_("nom affiché"), max_length=120)
-    kind = models.CharField(_("comptes"), max_length=16, choices=User.Kind.choices,
-                            default=User.Kind.AGENT)
+    kind = models.CharField(
+        _("comptes"), max_length=16, choices=User.Kind.choices, default=User.Kind.AGENT
+    )
     enabled = models.BooleanField(_("actif"), default=True)
     issuer = models.URLField(_("émetteur (issuer)"))
     client_id = models.CharField(_("client id"), max_length=200)
@@ -176,30 +203,55 @@ class OIDCProvider(models.Model):
     client_secret = EncryptedTextField(_("secret du client"))
     scopes = models.CharField(_("scopes"), max_length=300, default="openid email profile")
     authority = models.ForeignKey(
-        Authority, verbose_name=_("collectivité"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="oidc_providers",
-        help_text=_("Obligatoire pour les agents : le fournisseur ne peut donner des rôles que "
-                    "dans cette collectivité et celles qui en dépendent."))
+        Authority,
+        verbose_name=_("collectivité"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="oidc_providers",
+        help_text=_(
+            "Obligatoire pour les agents : le fournisseur ne peut donner des rôles que "
+            "dans cette collectivité et celles qui en dépendent."
+        ),
+    )
     authority_claim = models.CharField(
-        _("claim de la collectivité"), max_length=80, blank=True, default="",
-        help_text=_("Claim portant le SIREN ou le SIRET (ex. « siret ») ; vide : la "
-                    "collectivité du fournisseur."))
-    role_claim = models.CharField(_("claim des rôles"), max_length=80, blank=True,
-                                  default="groups")
+        _("claim de la collectivité"),
+        max_length=80,
+        blank=True,
+        default="",
+        help_text=_(
+            "Claim portant le SIREN ou le SIRET (ex. « siret ») ; vide : la "
+            "collectivité du fournisseur."
+        ),
+    )
+    role_claim = models.CharField(_("claim des rôles"), max_length=80, blank=True, default="groups")
     role_mapping = models.JSONField(
-        _("correspondance des rôles"), default=dict, blank=True,
-        help_text=_('Valeur du claim → rôle, ex. {"civis-editeurs": "publisher"}.'))
+        _("correspondance des rôles"),
+        default=dict,
+        blank=True,
+        help_text=_('Valeur du claim → rôle, ex. {"civis-editeurs": "publisher"}.'),
+    )
     email_domains = models.CharField(
-        _("domaines de messagerie"), max_length=400, blank=True, default="",
-        help_text=_("Séparés par des virgules ; la page de connexion y oriente les agents."))
+        _("domaines de messagerie"),
+        max_length=400,
+        blank=True,
+        default="",
+        help_text=_("Séparés par des virgules ; la page de connexion y oriente les agents."),
+    )
     signing_algorithms = models.CharField(
-        _("algorithmes de signature"), max_length=40, default="RS256,ES256",
-        help_text=_("RS256 et/ou ES256 : les signatures symétriques et « none » sont "
-                    "toujours refusées."))
+        _("algorithmes de signature"),
+        max_length=40,
+        default="RS256,ES256",
+        help_text=_(
+            "RS256 et/ou ES256 : les signatures symétriques et « none » sont toujours refusées."
+        ),
+    )
     timeout = models.PositiveSmallIntegerField(
-        _("délai d'attente (s)"), default=5,
+        _("délai d'attente (s)"),
+        default=5,
         validators=[MinValueValidator(1), MaxValueValidator(OIDC_MAX_TIMEOUT_SECONDS)],
-        help_text=_("Pour chaque appel au fournisseur, 10 secondes au plus."))
+        help_text=_("Pour chaque appel au fournisseur, 10 secondes au plus."),
+    )
     # Left empty, each endpoint comes from the issuer's discovery document.
     authorization_endpoint = models.URLField(blank=True, default="")
     token_endpoint = models.URLField(blank=True, default="")
@@ -226,8 +278,7 @@ class OIDCProvider(models.Model):
         return f"civis-oidc-{what}:{self.pk}:{digest}"
 
     def domains(self) -> list[str]:
-        return [d.strip().lower().lstrip("@") for d in self.email_domains.split(",")
-                if d.strip()]
+        return [d.strip().lower().lstrip("@") for d in self.email_domains.split(",") if d.strip()]
 
 
 class ExternalIdentity(models.Model):
@@ -251,8 +302,11 @@ class ExternalIdentity(models.Model):
     class Meta:
         verbose_name = _("identité fédérée")
         verbose_name_plural = _("identités fédérées")
-        constraints = [models.UniqueConstraint(fields=["issuer", "subject"],
-                                               name="identity_unique_issuer_subject")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["issuer", "subject"], name="identity_unique_issuer_subject"
+            )
+        ]
         indexes = [models.Index(fields=["provider", "login"])]
 
     def __str__(self) -> str:
@@ -262,8 +316,9 @@ class ExternalIdentity(models.Model):
 class FederatedSession(models.Model):
     """A portal session opened through a provider, so its back-channel logout can end it."""
 
-    identity = models.ForeignKey(ExternalIdentity, on_delete=models.CASCADE,
-                                 related_name="sessions")
+    identity = models.ForeignKey(
+        ExternalIdentity, on_delete=models.CASCADE, related_name="sessions"
+    )
     session_key = models.CharField(max_length=64, db_index=True)
     sid = models.CharField(max_length=255, blank=True, default="", db_index=True)
     created_at = models.DateTimeField(default=timezone.now)

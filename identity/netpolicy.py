@@ -18,8 +18,10 @@ Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 # Cloud metadata services (AWS, GCP, Azure, OpenStack; AWS ECS; Alibaba; AWS over IPv6): they
 # hand out the machine's credentials to whoever asks. Refused whatever the settings say.
-METADATA_ADDRESSES = frozenset(ipaddress.ip_address(a) for a in (
-    "169.254.169.254", "169.254.170.2", "100.100.100.200", "fd00:ec2::254"))
+METADATA_ADDRESSES = frozenset(
+    ipaddress.ip_address(a)
+    for a in ("169.254.169.254", "169.254.170.2", "100.100.100.200", "fd00:ec2::254")
+)
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
 LOOPBACK_NAMES = ("localhost", "localhost.localdomain")
 
@@ -61,8 +63,9 @@ def address_kind(address: Address) -> str:
     return "public"
 
 
-def address_refusal(address: Address, *, allow_loopback: bool,
-                    allow_private: bool) -> Refusal | None:
+def address_refusal(
+    address: Address, *, allow_loopback: bool, allow_private: bool
+) -> Refusal | None:
     kind = address_kind(address)
     if kind == "public":
         return None
@@ -88,8 +91,9 @@ def resolve(host: str, port: int | None = None) -> list[Address]:
     return addresses
 
 
-def url_refusal(url: str, *, allow_http_loopback: bool, allow_private: bool,
-                check_addresses: bool = True) -> Refusal | None:
+def url_refusal(
+    url: str, *, allow_http_loopback: bool, allow_private: bool, check_addresses: bool = True
+) -> Refusal | None:
     """Why the portal must not fetch ``url`` (None: it may).
 
     https only; http only to this machine (loopback) when ``allow_http_loopback`` (debug, or
@@ -114,12 +118,14 @@ def url_refusal(url: str, *, allow_http_loopback: bool, allow_private: bool,
         addresses = []
     if scheme == "http":
         loopback = (host.lower() in LOOPBACK_NAMES or bool(addresses)) and all(
-            address_kind(a) == "loopback" for a in addresses)
+            address_kind(a) == "loopback" for a in addresses
+        )
         if not (allow_http_loopback and loopback):
             return Refusal("scheme")
     for address in addresses:
-        refusal = address_refusal(address, allow_loopback=allow_http_loopback,
-                                  allow_private=allow_private)
+        refusal = address_refusal(
+            address, allow_loopback=allow_http_loopback, allow_private=allow_private
+        )
         if refusal is not None:
             return refusal
     return None
@@ -152,10 +158,11 @@ def ldap_refusal(uri: str, *, start_tls: bool, allow_insecure: bool) -> str | No
         if not allow_insecure:
             return "uses ldap:// without StartTLS: passwords would cross the network in clear"
         netloc = rest.split("/", 1)[0].rsplit("@", 1)[-1]
-        host = netloc[1:].split("]", 1)[0] if netloc.startswith("[") else \
-            netloc.rsplit(":", 1)[0]
+        host = netloc[1:].split("]", 1)[0] if netloc.startswith("[") else netloc.rsplit(":", 1)[0]
         if not _is_loopback_host(host):
-            return (f"uses ldap:// without StartTLS to {host or '(no host)'}, not a loopback "
-                    "address (CIVIS_LDAP_ALLOW_INSECURE is for a test directory on this "
-                    "machine only)")
+            return (
+                f"uses ldap:// without StartTLS to {host or '(no host)'}, not a loopback "
+                "address (CIVIS_LDAP_ALLOW_INSECURE is for a test directory on this "
+                "machine only)"
+            )
     return None

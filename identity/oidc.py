@@ -75,14 +75,19 @@ def provider_timeout(provider: OIDCProvider) -> int:
 
 # --- Outgoing calls: the network policy at every connection --------------------------------
 
-def _destination_refusal(address: netpolicy.Address,
-                         plain_http: bool) -> netpolicy.Refusal | None:
+
+def _destination_refusal(address: netpolicy.Address, plain_http: bool) -> netpolicy.Refusal | None:
     allow_http_loopback = settings.CIVIS_OIDC_ALLOW_HTTP_LOOPBACK
     refusal = netpolicy.address_refusal(
-        address, allow_loopback=allow_http_loopback,
-        allow_private=settings.CIVIS_OIDC_ALLOW_PRIVATE_NETWORKS)
-    if refusal is None and plain_http and not (
-            allow_http_loopback and netpolicy.address_kind(address) == "loopback"):
+        address,
+        allow_loopback=allow_http_loopback,
+        allow_private=settings.CIVIS_OIDC_ALLOW_PRIVATE_NETWORKS,
+    )
+    if (
+        refusal is None
+        and plain_http
+        and not (allow_http_loopback and netpolicy.address_kind(address) == "loopback")
+    ):
         refusal = netpolicy.Refusal("plain http", str(address))
     return refusal
 
@@ -104,11 +109,15 @@ def _guarded_connect(conn: HTTPConnection) -> socket.socket:
     for address in addresses[:MAX_ADDRESSES_TRIED]:
         try:
             return urllib3_connection.create_connection(
-                (str(address), conn.port or 443), conn.timeout,
-                source_address=conn.source_address, socket_options=conn.socket_options)
+                (str(address), conn.port or 443),
+                conn.timeout,
+                source_address=conn.source_address,
+                socket_options=conn.socket_options,
+            )
         except TimeoutError as exc:
             error = ConnectTimeoutError(
-                conn, f"Connection to {conn.host} timed out. (connect timeout={conn.timeout})")
+                conn, f"Connection to {conn.host} timed out. (connect timeout={conn.timeout})"
+            )
             error.__cause__ = exc
         except OSError as exc:
             error = NewConnectionError(conn, f"Failed to establish a new connection: {exc}")
@@ -136,19 +145,23 @@ class _GuardedHTTPSPool(HTTPSConnectionPool):
 class _GuardedAdapter(HTTPAdapter):
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _GuardedHTTPPool,
-                                                   "https": _GuardedHTTPSPool}
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": _GuardedHTTPPool,
+            "https": _GuardedHTTPSPool,
+        }
 
     def proxy_manager_for(self, *args: Any, **kwargs: Any) -> Any:
         raise requests.exceptions.InvalidURL("calls to identity providers use no proxy")
 
 
-def provider_request(provider: OIDCProvider, method: str, url: str,
-                     **kwargs: Any) -> requests.Response:
+def provider_request(
+    provider: OIDCProvider, method: str, url: str, **kwargs: Any
+) -> requests.Response:
     """One call to ``provider``: checked destination, no redirect, no proxy or .netrc, the
     provider's timeout (≤ 10 s) for connecting and for the whole answer, at most 1 MiB."""
-    refusal = netpolicy.url_refusal(url, allow_http_loopback=True, allow_private=True,
-                                    check_addresses=False)
+    refusal = netpolicy.url_refusal(
+        url, allow_http_loopback=True, allow_private=True, check_addresses=False
+    )
     if refusal is not None:
         raise ProviderError(f"{provider.slug}: destination refused: {url} ({refusal})")
     timeout = provider_timeout(provider)
@@ -158,9 +171,15 @@ def provider_request(provider: OIDCProvider, method: str, url: str,
         adapter = _GuardedAdapter(max_retries=0)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
-        response = session.request(method, url, timeout=(timeout, timeout), stream=True,
-                                   allow_redirects=False, verify=settings.CIVIS_OIDC_VERIFY_TLS,
-                                   **kwargs)
+        response = session.request(
+            method,
+            url,
+            timeout=(timeout, timeout),
+            stream=True,
+            allow_redirects=False,
+            verify=settings.CIVIS_OIDC_VERIFY_TLS,
+            **kwargs,
+        )
         try:
             body = bytearray()
             for chunk in response.iter_content(64 * 1024):
@@ -177,6 +196,7 @@ def provider_request(provider: OIDCProvider, method: str, url: str,
 
 # --- Discovery and signing keys, in the shared cache ----------------------------------------
 
+
 def discover(provider: OIDCProvider) -> dict[str, Any]:
     """The issuer's discovery document (cached), checked to name the configured issuer."""
     key = provider.cache_key("discovery")
@@ -185,8 +205,9 @@ def discover(provider: OIDCProvider) -> dict[str, Any]:
         return document
     failed = provider.cache_key("discovery-failed")
     if cache.get(failed):
-        raise ProviderError(f"discovery failed for {provider.slug} less than "
-                            f"{DISCOVERY_RETRY_SECONDS} s ago")
+        raise ProviderError(
+            f"discovery failed for {provider.slug} less than {DISCOVERY_RETRY_SECONDS} s ago"
+        )
     url = provider.issuer.rstrip("/") + "/.well-known/openid-configuration"
     try:
         response = provider_request(provider, "GET", url)
@@ -260,8 +281,10 @@ def signing_keys(provider: OIDCProvider, *, refresh: bool = False) -> list[dict[
     # cache.add is atomic in every backend: one process in the window gets to fetch.
     if not cache.add(provider.cache_key("jwks-fetched"), 1, JWKS_MIN_REFRESH_SECONDS):
         if keys is None:
-            raise ProviderError(f"{provider.slug}: JWKS unavailable (fetched less than "
-                                f"{JWKS_MIN_REFRESH_SECONDS} s ago)")
+            raise ProviderError(
+                f"{provider.slug}: JWKS unavailable (fetched less than "
+                f"{JWKS_MIN_REFRESH_SECONDS} s ago)"
+            )
         return keys
     try:
         response = provider_request(provider, "GET", endpoint(provider, "jwks_uri"))
@@ -313,20 +336,24 @@ def verify_jwt(provider: OIDCProvider, token: str, *, require: list[str]) -> dic
         raise SuspiciousOperation(f"signature algorithm {alg!r} refused")
     key = fetch_signing_key(provider, token, alg)
     try:
-        claims = jwt.decode(token, key, algorithms=[alg], audience=provider.client_id,
-                            issuer=provider.issuer, leeway=CLOCK_LEEWAY_SECONDS,
-                            options={"require": require})
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=[alg],
+            audience=provider.client_id,
+            issuer=provider.issuer,
+            leeway=CLOCK_LEEWAY_SECONDS,
+            options={"require": require},
+        )
     except jwt.PyJWTError as exc:
         raise SuspiciousOperation(f"token refused: {exc}") from exc
     audience = claims["aud"]
-    if isinstance(audience, list) and len(audience) > 1 \
-            and claims.get("azp") != provider.client_id:
+    if isinstance(audience, list) and len(audience) > 1 and claims.get("azp") != provider.client_id:
         raise SuspiciousOperation("token for several audiences without azp")
     return claims
 
 
-def roles_from_claims(provider: OIDCProvider,
-                      claims: dict[str, Any]) -> set[tuple[Authority, str]]:
+def roles_from_claims(provider: OIDCProvider, claims: dict[str, Any]) -> set[tuple[Authority, str]]:
     """The (authority, role) pairs the claims give, kept inside the provider's subtree."""
     if provider.kind != User.Kind.AGENT or provider.authority is None:
         return set()
@@ -359,8 +386,14 @@ class OIDCBackend(ProviderSettingsMixin, OIDCAuthenticationBackend):
 
     def use_provider(self, provider: OIDCProvider) -> None:
         super().use_provider(provider)
-        for name in ("OIDC_OP_TOKEN_ENDPOINT", "OIDC_OP_USER_ENDPOINT", "OIDC_OP_JWKS_ENDPOINT",
-                     "OIDC_RP_CLIENT_ID", "OIDC_RP_CLIENT_SECRET", "OIDC_RP_SIGN_ALGO"):
+        for name in (
+            "OIDC_OP_TOKEN_ENDPOINT",
+            "OIDC_OP_USER_ENDPOINT",
+            "OIDC_OP_JWKS_ENDPOINT",
+            "OIDC_RP_CLIENT_ID",
+            "OIDC_RP_CLIENT_SECRET",
+            "OIDC_RP_SIGN_ALGO",
+        ):
             setattr(self, name, self.get_settings(name))
         self.OIDC_RP_IDP_SIGN_KEY = None
 
@@ -370,9 +403,16 @@ class OIDCBackend(ProviderSettingsMixin, OIDCAuthenticationBackend):
             return None
         try:
             self.use_provider(provider)
-            return super().authenticate(request, **kwargs)
-        except (SuspiciousOperation, ProviderError, requests.RequestException,
-                jwt.PyJWTError, KeyError, ValueError) as exc:
+            user: User | None = super().authenticate(request, **kwargs)
+            return user
+        except (
+            SuspiciousOperation,
+            ProviderError,
+            requests.RequestException,
+            jwt.PyJWTError,
+            KeyError,
+            ValueError,
+        ) as exc:
             logger.warning("OIDC sign-in through %s refused: %s", provider.slug, exc)
             request.civis_oidc_error = str(exc)
             return None
@@ -384,8 +424,7 @@ class OIDCBackend(ProviderSettingsMixin, OIDCAuthenticationBackend):
     def verify_token(self, token: str, **kwargs: Any) -> dict[str, Any]:
         nonce = kwargs.get("nonce")
         claims = verify_jwt(self.provider, token, require=["exp", "iat", "iss", "aud", "sub"])
-        if nonce is not None and not constant_time_compare(str(claims.get("nonce", "")),
-                                                           nonce):
+        if nonce is not None and not constant_time_compare(str(claims.get("nonce", "")), nonce):
             raise SuspiciousOperation("nonce mismatch (replayed or foreign token)")
         return claims
 
@@ -394,24 +433,31 @@ class OIDCBackend(ProviderSettingsMixin, OIDCAuthenticationBackend):
 
     def get_token(self, payload: dict[str, Any]) -> dict[str, Any]:
         # The library's, through the guarded client (the endpoint may come from discovery).
-        response = provider_request(self.provider, "POST", self.OIDC_OP_TOKEN_ENDPOINT,
-                                    data=payload)
+        response = provider_request(
+            self.provider, "POST", self.OIDC_OP_TOKEN_ENDPOINT, data=payload
+        )
         self.raise_token_response_error(response)
         answer: dict[str, Any] = response.json()
         return answer
 
-    def get_userinfo(self, access_token: str, id_token: str,
-                     payload: dict[str, Any]) -> dict[str, Any]:
-        response = provider_request(self.provider, "GET", self.OIDC_OP_USER_ENDPOINT,
-                                    headers={"Authorization": f"Bearer {access_token}"})
+    def get_userinfo(
+        self, access_token: str, id_token: str, payload: dict[str, Any]
+    ) -> dict[str, Any]:
+        response = provider_request(
+            self.provider,
+            "GET",
+            self.OIDC_OP_USER_ENDPOINT,
+            headers={"Authorization": f"Bearer {access_token}"},
+        )
         response.raise_for_status()
         if response.headers.get("content-type", "").lower().startswith("application/jwt"):
             return self.verify_token(response.text)
         userinfo: dict[str, Any] = response.json()
         return userinfo
 
-    def get_or_create_user(self, access_token: str, id_token: str,
-                           payload: dict[str, Any]) -> User | None:
+    def get_or_create_user(
+        self, access_token: str, id_token: str, payload: dict[str, Any]
+    ) -> User | None:
         claims = dict(payload)
         if self.get_settings("OIDC_OP_USER_ENDPOINT"):
             userinfo = self.get_userinfo(access_token, id_token, payload)
@@ -419,17 +465,19 @@ class OIDCBackend(ProviderSettingsMixin, OIDCAuthenticationBackend):
                 raise SuspiciousOperation("userinfo is about someone else")
             claims = {**userinfo, **payload}
         provider = self.provider
-        roles = roles_from_claims(provider, claims) if provider.kind == User.Kind.AGENT \
-            else None
+        roles = roles_from_claims(provider, claims) if provider.kind == User.Kind.AGENT else None
         # The identity is the verified issuer's (verify_jwt checked iss against the row):
         # repointing the row elsewhere reaches none of the accounts linked before.
         result = services.federated_sign_in(
-            source=provider.source, issuer=str(payload["iss"]), subject=str(payload["sub"]),
+            source=provider.source,
+            issuer=str(payload["iss"]),
+            subject=str(payload["sub"]),
             kind=provider.kind,
             login=str(claims.get("preferred_username") or claims.get("email") or ""),
             email=str(claims.get("email") or "") if claims.get("email_verified", True) else "",
             first_name=str(claims.get("given_name") or ""),
-            last_name=str(claims.get("family_name") or ""), roles=roles,
+            last_name=str(claims.get("family_name") or ""),
+            roles=roles,
         )
         if result is None:
             return None

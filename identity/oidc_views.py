@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs, urlencode, urlparse
 
 import jwt
@@ -42,8 +42,13 @@ BACKCHANNEL_MAX_AGE_SECONDS = 300
 
 
 def _failed(request: HttpRequest) -> HttpResponseRedirect:
-    messages.error(request, _("La connexion par votre fournisseur d'identité a échoué. "
-                              "Réessayez ou contactez votre administrateur."))
+    messages.error(
+        request,
+        _(
+            "La connexion par votre fournisseur d'identité a échoué. "
+            "Réessayez ou contactez votre administrateur."
+        ),
+    )
     return HttpResponseRedirect(reverse("login"))
 
 
@@ -54,7 +59,7 @@ class OIDCStartView(ProviderSettingsMixin, OIDCAuthenticationRequestView):
     def __init__(self, **kwargs: Any) -> None:
         View.__init__(self, **kwargs)  # the library would read a single provider here
 
-    def get(self, request: HttpRequest, slug: str) -> HttpResponse:  # type: ignore[override]
+    def get(self, request: HttpRequest, slug: str) -> HttpResponse:
         provider = get_object_or_404(OIDCProvider, slug=slug, enabled=True)
         try:
             self.use_provider(provider)
@@ -63,12 +68,13 @@ class OIDCStartView(ProviderSettingsMixin, OIDCAuthenticationRequestView):
             return _failed(request)
         self.OIDC_OP_AUTH_ENDPOINT = self.get_settings("OIDC_OP_AUTHORIZATION_ENDPOINT")
         self.OIDC_RP_CLIENT_ID = provider.client_id
-        response = super().get(request)
+        response: HttpResponse = super().get(request)
         state = parse_qs(urlparse(response["Location"]).query)["state"][0]
         # Kept in step with the library's own list, which it prunes (OIDC_MAX_STATES).
         pending = request.session.get("oidc_states", {})
-        mapping = {s: p for s, p in request.session.get(STATE_PROVIDERS, {}).items()
-                   if s in pending}
+        mapping = {
+            s: p for s, p in request.session.get(STATE_PROVIDERS, {}).items() if s in pending
+        }
         mapping[state] = provider.slug
         request.session[STATE_PROVIDERS] = mapping
         return response
@@ -76,6 +82,12 @@ class OIDCStartView(ProviderSettingsMixin, OIDCAuthenticationRequestView):
     def get_extra_params(self, request: HttpRequest) -> dict[str, str]:
         hint = request.GET.get("login_hint", "")[:200]
         return {"login_hint": hint} if hint else {}
+
+
+class _CallbackRequest(HttpRequest):
+    """The callback's request: it carries the provider to the backend (identity.oidc)."""
+
+    civis_oidc_provider: OIDCProvider
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -86,14 +98,14 @@ class OIDCCallbackView(OIDCAuthenticationCallbackView):
         state = request.GET.get("state", "")
         slug = request.session.get(STATE_PROVIDERS, {}).pop(state, None) if state else None
         request.session.modified = True
-        provider = OIDCProvider.objects.filter(slug=slug, enabled=True).first() if slug \
-            else None
+        provider = OIDCProvider.objects.filter(slug=slug, enabled=True).first() if slug else None
         if provider is None:
             # Missing or unknown state: nobody started this sign-in from this browser.
             return _failed(request)
-        request.civis_oidc_provider = provider
+        cast(_CallbackRequest, request).civis_oidc_provider = provider
         try:
-            return super().get(request)
+            response: HttpResponse = super().get(request)
+            return response
         except SuspiciousOperation as exc:
             logger.warning("OIDC callback refused: %s", exc)
             return _failed(request)
@@ -102,14 +114,16 @@ class OIDCCallbackView(OIDCAuthenticationCallbackView):
         return _failed(self.request)
 
     def login_success(self) -> HttpResponse:
-        response = super().login_success()
+        response: HttpResponse = super().login_success()
         request = self.request
         provider = request.civis_oidc_provider
         request.session[SESSION_PROVIDER] = provider.slug
         request.session.save()
-        services.federated_session_record(identity=request.civis_oidc_identity,
-                                          session_key=request.session.session_key,
-                                          sid=getattr(request, "civis_oidc_sid", ""))
+        services.federated_session_record(
+            identity=request.civis_oidc_identity,
+            session_key=request.session.session_key,
+            sid=getattr(request, "civis_oidc_sid", ""),
+        )
         if not request.session.get("oidc_login_next") and self.user.kind == User.Kind.AGENT:
             return HttpResponseRedirect("/admin/")
         return response
@@ -130,8 +144,10 @@ def provider_logout_url(request: HttpRequest) -> str | None:
         return None
     if not end_session:
         return None
-    params = {"client_id": provider.client_id,
-              "post_logout_redirect_uri": request.build_absolute_uri("/")}
+    params = {
+        "client_id": provider.client_id,
+        "post_logout_redirect_uri": request.build_absolute_uri("/"),
+    }
     if request.session.get("oidc_id_token"):
         params["id_token_hint"] = request.session["oidc_id_token"]
     return f"{end_session}?{urlencode(params)}"
@@ -187,9 +203,11 @@ def backchannel_logout(request: HttpRequest, slug: str) -> HttpResponse:
     except (SuspiciousOperation, ProviderError, jwt.PyJWTError, TypeError, ValueError) as exc:
         logger.warning("back-channel logout from %s refused: %s", slug, exc)
         return HttpResponseBadRequest("invalid logout token")
-    services.federated_sessions_end(issuer=str(claims["iss"]),
-                                    subject=str(claims.get("sub", "")),
-                                    sid=str(claims.get("sid", "")))
+    services.federated_sessions_end(
+        issuer=str(claims["iss"]),
+        subject=str(claims.get("sub", "")),
+        sid=str(claims.get("sid", "")),
+    )
     response = HttpResponse(status=200)
     response["Cache-Control"] = "no-store"
     return response

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -96,7 +97,7 @@ def forget_principals(user: User) -> None:
         delattr(user, _CACHE_ATTRIBUTE)
 
 
-def subtree_ids(authority_ids: frozenset[int] | set[int]) -> QuerySet[Authority, dict[str, Any]]:
+def subtree_ids(authority_ids: frozenset[int] | set[int]) -> QuerySet[Authority, Mapping[str, Any]]:
     """A subquery of the given authorities and everything below them."""
     ids = list(authority_ids)
     condition = Q(pk__in=ids)
@@ -118,7 +119,7 @@ def subtree_ids(authority_ids: frozenset[int] | set[int]) -> QuerySet[Authority,
 # * providers — ``authorities_with_providers_managed_by``: whose OIDC providers they register.
 
 
-def overseen_subtree(principals: Principals) -> QuerySet[Authority, dict[str, Any]]:
+def overseen_subtree(principals: Principals) -> QuerySet[Authority, Mapping[str, Any]]:
     """A subquery of the ids in the requester's oversight scope (empty without admin role)."""
     return subtree_ids(principals.admin_of)
 

@@ -4,10 +4,12 @@ services.oidc_provider_save; the client secret is write-only."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, cast
 
 from django import forms
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import URLPattern
@@ -19,51 +21,79 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from core.admin import ScopedPermissionPolicy, ServiceFormMixin
 from core.http import client_ip
 from identity import services
-from identity.models import OIDCProvider
+from identity.models import OIDCProvider, User
 from identity.selectors import authorities_with_providers_managed_by
 
 
-def _manages_providers(user) -> bool:
-    return bool(user.is_authenticated and (
-        user.is_superuser or authorities_with_providers_managed_by(user).exists()))
+def _manages_providers(user: User | AnonymousUser) -> bool:
+    return bool(
+        user.is_authenticated
+        and (user.is_superuser or authorities_with_providers_managed_by(user).exists())
+    )
 
 
 class ProviderPermissionPolicy(ScopedPermissionPolicy):
-    def may_use(self, user) -> bool:
+    def may_use(self, user: User | AnonymousUser) -> bool:
         return _manages_providers(user)
 
-    def scoped_instances(self, user, action: str):
+    def scoped_instances(self, user: User | AnonymousUser, action: str) -> QuerySet[OIDCProvider]:
         if not _manages_providers(user):
             return OIDCProvider.objects.none()
         if user.is_superuser:
             return OIDCProvider.objects.all()
         # Strictly below their territory: the provider of their own authority is not theirs.
         return OIDCProvider.objects.filter(
-            authority__in=authorities_with_providers_managed_by(user))
+            authority__in=authorities_with_providers_managed_by(user)
+        )
 
 
 class ProviderForm(WagtailAdminModelForm):
     # Write-only: the secret is never rendered back (not even masked); left empty on an
     # edit, the current one is kept.
     client_secret = forms.CharField(
-        label=_("secret du client"), required=False, strip=True, max_length=1000,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}))
+        label=_("secret du client"),
+        required=False,
+        strip=True,
+        max_length=1000,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+    )
 
     class Meta:
         model = OIDCProvider
-        fields = ["name", "slug", "kind", "enabled", "issuer", "client_id", "client_secret",
-                  "scopes", "authority", "authority_claim", "role_claim", "role_mapping",
-                  "email_domains", "signing_algorithms", "timeout", "authorization_endpoint",
-                  "token_endpoint", "userinfo_endpoint", "jwks_uri", "end_session_endpoint"]
+        fields = [
+            "name",
+            "slug",
+            "kind",
+            "enabled",
+            "issuer",
+            "client_id",
+            "client_secret",
+            "scopes",
+            "authority",
+            "authority_claim",
+            "role_claim",
+            "role_mapping",
+            "email_domains",
+            "signing_algorithms",
+            "timeout",
+            "authorization_endpoint",
+            "token_endpoint",
+            "userinfo_endpoint",
+            "jwks_uri",
+            "end_session_endpoint",
+        ]
 
-    def __init__(self, *args, for_user=None, **kwargs) -> None:
+    def __init__(
+        self, *args: Any, for_user: User | AnonymousUser | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, for_user=for_user, **kwargs)
         self.initial.pop("client_secret", None)
         self.has_secret = bool(self.instance.pk and self.instance.client_secret)
         field = self.fields["client_secret"]
         if self.has_secret:
-            field.help_text = _("Secret actuel : défini. Laissez vide pour le garder, ou "
-                                "saisissez le nouveau.")
+            field.help_text = _(
+                "Secret actuel : défini. Laissez vide pour le garder, ou saisissez le nouveau."
+            )
         else:
             field.help_text = _("Secret actuel : non défini.")
             field.required = True
@@ -75,19 +105,25 @@ class ProviderForm(WagtailAdminModelForm):
         return value or (self.instance.client_secret if self.has_secret else "")
 
 
-def providers_managed_by(user) -> QuerySet:
+def providers_managed_by(user: User | AnonymousUser) -> QuerySet[OIDCProvider]:
     return ProviderPermissionPolicy(OIDCProvider).scoped_instances(user, "change")
 
 
 class _ServiceSave(ServiceFormMixin):
+    # Provided by Wagtail's generic create/edit views.
+    request: HttpRequest
+    form: ProviderForm  # get_form_class() below
+
     def save_instance(self) -> OIDCProvider:
         return services.oidc_provider_save(
-            actor=self.request.user, provider=self.form.save(commit=False),
-            ip_address=client_ip(self.request))
+            actor=cast(User, self.request.user),  # the Wagtail admin requires a signed-in user
+            provider=self.form.save(commit=False),
+            ip_address=client_ip(self.request),
+        )
 
 
 class ProviderIndexView(generic.IndexView):
-    def get_base_queryset(self):
+    def get_base_queryset(self) -> QuerySet[OIDCProvider]:
         return providers_managed_by(self.request.user).select_related("authority")
 
 
@@ -96,14 +132,14 @@ class ProviderCreateView(_ServiceSave, generic.CreateView):
 
 
 class ProviderEditView(_ServiceSave, generic.EditView):
-    def get_base_object_queryset(self):
+    def get_base_object_queryset(self) -> QuerySet[OIDCProvider]:
         return providers_managed_by(self.request.user)
 
 
 def _managed_only(pattern: URLPattern) -> URLPattern:
     """``pattern``'s view, answering 404 unless its ``pk`` is a provider the requester
     manages, before the view runs (history, usage, delete and any view a later Wagtail adds)."""
-    view = pattern.callback
+    view: Callable[..., HttpResponse] = pattern.callback
 
     @wraps(view)
     def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -128,9 +164,11 @@ class OIDCProviderViewSet(ModelViewSet):
     inspect_view_enabled = False
     copy_view_enabled = False
 
-    def get_form_class(self, for_update: bool = False):
+    def get_form_class(self, for_update: bool = False) -> type[ProviderForm]:
         return ProviderForm
 
     def get_urlpatterns(self) -> list[URLPattern]:
-        return [_managed_only(p) if "pk" in getattr(p.pattern, "converters", {}) else p
-                for p in super().get_urlpatterns()]
+        return [
+            _managed_only(p) if "pk" in getattr(p.pattern, "converters", {}) else p
+            for p in super().get_urlpatterns()
+        ]

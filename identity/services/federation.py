@@ -29,10 +29,18 @@ def _new_username(source: str, login: str) -> str:
 
 
 @transaction.atomic
-def federated_sign_in(*, source: str, issuer: str, subject: str, kind: str, login: str = "",
-                      email: str = "", first_name: str = "", last_name: str = "",
-                      roles: set[tuple[Authority, str]] | None = None,
-                      ) -> tuple[User, ExternalIdentity] | None:
+def federated_sign_in(
+    *,
+    source: str,
+    issuer: str,
+    subject: str,
+    kind: str,
+    login: str = "",
+    email: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    roles: set[tuple[Authority, str]] | None = None,
+) -> tuple[User, ExternalIdentity] | None:
     """The account behind (``issuer``, ``subject``), created on first sign-in.
 
     ``issuer`` is the one whose signature was checked (the ID token's ``iss``; an LDAP
@@ -45,21 +53,33 @@ def federated_sign_in(*, source: str, issuer: str, subject: str, kind: str, logi
     """
     if not issuer or not subject:
         raise ValueError("a federated identity needs an issuer and a subject")
-    identity = (ExternalIdentity.objects.select_for_update().select_related("user")
-                .filter(issuer=issuer, subject=subject).first())
+    identity = (
+        ExternalIdentity.objects.select_for_update()
+        .select_related("user")
+        .filter(issuer=issuer, subject=subject)
+        .first()
+    )
     if identity is None:
-        user = User(username=_new_username(source, login or subject), kind=kind,
-                    email=email, first_name=first_name[:150], last_name=last_name[:150])
+        user = User(
+            username=_new_username(source, login or subject),
+            kind=kind,
+            email=email,
+            first_name=first_name[:150],
+            last_name=last_name[:150],
+        )
         user.set_unusable_password()
         user.save()
-        identity = ExternalIdentity.objects.create(provider=source, issuer=issuer,
-                                                   subject=subject, user=user)
+        identity = ExternalIdentity.objects.create(
+            provider=source, issuer=issuer, subject=subject, user=user
+        )
     user = identity.user
     if not user.is_active or user.kind != kind:
         return None
-    changed = {name: value for name, value in (("email", email), ("first_name", first_name),
-                                               ("last_name", last_name))
-               if value and getattr(user, name) != value}
+    changed = {
+        name: value
+        for name, value in (("email", email), ("first_name", first_name), ("last_name", last_name))
+        if value and getattr(user, name) != value
+    }
     if changed:
         for name, value in changed.items():
             setattr(user, name, value)
@@ -82,8 +102,9 @@ def federated_access_end(*, source: str, login: str) -> int:
     ended = 0
     for identity in ExternalIdentity.objects.filter(provider=source, login=login):
         user = identity.user
-        only_way_in = not user.identities.exclude(pk=identity.pk).exists() \
-            and not user.has_usable_password()
+        only_way_in = (
+            not user.identities.exclude(pk=identity.pk).exists() and not user.has_usable_password()
+        )
         memberships = user.memberships.active()
         if not only_way_in:
             memberships = memberships.filter(source=source)
@@ -94,10 +115,12 @@ def federated_access_end(*, source: str, login: str) -> int:
 
 
 @transaction.atomic
-def federated_session_record(*, identity: ExternalIdentity, session_key: str,
-                             sid: str = "") -> FederatedSession:
-    return FederatedSession.objects.create(identity=identity, session_key=session_key,
-                                           sid=sid[:255])
+def federated_session_record(
+    *, identity: ExternalIdentity, session_key: str, sid: str = ""
+) -> FederatedSession:
+    return FederatedSession.objects.create(
+        identity=identity, session_key=session_key, sid=sid[:255]
+    )
 
 
 @transaction.atomic

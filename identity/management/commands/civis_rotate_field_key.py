@@ -16,15 +16,18 @@ from core.crypto import DecryptionError, EncryptedTextField
 
 
 class Command(BaseCommand):
-    help = ("Chiffre à nouveau les secrets enregistrés (secrets des clients OIDC) avec la "
-            "première clé de CIVIS_FIELD_ENCRYPTION_KEY.")
+    help = (
+        "Chiffre à nouveau les secrets enregistrés (secrets des clients OIDC) avec la "
+        "première clé de CIVIS_FIELD_ENCRYPTION_KEY."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         total = 0
         with transaction.atomic():
             for model in apps.get_models():
-                fields = [f for f in model._meta.concrete_fields
-                          if isinstance(f, EncryptedTextField)]
+                fields = [
+                    f for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)
+                ]
                 manager = model._base_manager
                 for field in fields:
                     count = 0
@@ -40,5 +43,6 @@ class Command(BaseCommand):
                         raise CommandError(f"{model._meta.label}.{field.name}: {exc}") from None
                     total += count
                     self.stdout.write(f"{model._meta.label}.{field.name} : {count} valeur(s)")
-        self.stdout.write(self.style.SUCCESS(
-            f"{total} secret(s) chiffré(s) à nouveau avec la première clé."))
+        self.stdout.write(
+            self.style.SUCCESS(f"{total} secret(s) chiffré(s) à nouveau avec la première clé.")
+        )
