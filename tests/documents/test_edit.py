@@ -78,7 +78,6 @@ def test_an_unchanged_edit_writes_no_audit_row(territory, publish):
     assert AuditEvent.objects.count() == events_before
 
 
-@pytest.mark.django_db(transaction=True)
 def test_wrapping_a_service_in_a_transaction_is_an_error(territory):
     citizen = make_user("nouvel-agent")
     with pytest.raises(RuntimeError), transaction.atomic():
