@@ -27,15 +27,31 @@ class AuditEvent(models.Model):
         UNLOCK = "unlock", _("Connexion débloquée")
 
     at = models.DateTimeField(_("date (UTC)"), default=timezone.now, db_index=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("auteur"), null=True,
-                              blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("auteur"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     action = models.CharField(_("action"), max_length=12, choices=Action.choices)
-    document = models.ForeignKey("documents.Document", verbose_name=_("document"), null=True,
-                                 blank=True, on_delete=models.SET_NULL,
-                                 related_name="audit_events")
-    authority = models.ForeignKey("identity.Authority", verbose_name=_("collectivité"),
-                                  null=True, blank=True, on_delete=models.SET_NULL,
-                                  related_name="+")
+    document = models.ForeignKey(
+        "documents.Document",
+        verbose_name=_("document"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="audit_events",
+    )
+    authority = models.ForeignKey(
+        "identity.Authority",
+        verbose_name=_("collectivité"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     ip_address = models.GenericIPAddressField(_("adresse IP"), null=True, blank=True)
     detail = models.JSONField(_("détail"), default=dict, blank=True)
 

@@ -29,14 +29,22 @@ sys.path.insert(0, str(ROOT))  # run as a script: `python bench/run.py`
 
 
 def _env(database: str, workdir: str) -> dict[str, str]:
-    env = {**os.environ, "CIVIS_DEBUG": "0", "CIVIS_SECRET_KEY": "bench-only-not-a-secret",
-           "CIVIS_TASKS_IMMEDIATE": "1", "CIVIS_VAR_DIR": workdir, "CIVIS_LOG_LEVEL": "WARNING",
-           "CIVIS_ELASTICSEARCH_URL": "", "DJANGO_SETTINGS_MODULE": "civis.settings",
-           "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "CIVIS_DEBUG": "0",
+        "CIVIS_SECRET_KEY": "bench-only-not-a-secret",
+        "CIVIS_TASKS_IMMEDIATE": "1",
+        "CIVIS_VAR_DIR": workdir,
+        "CIVIS_LOG_LEVEL": "WARNING",
+        "CIVIS_ELASTICSEARCH_URL": "",
+        "DJANGO_SETTINGS_MODULE": "civis.settings",
+        "PYTHONPATH": str(ROOT),
+    }
     env.setdefault("CIVIS_FIELD_ENCRYPTION_KEY", "3kQ7mOIsOLpHbv5dJVlUGHRZ1G1sBxpy7ZBqTmLJXpQ=")
     if database == "postgresql":
         env["DATABASE_URL"] = os.environ.get(
-            "BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/civis_bench")
+            "BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/civis_bench"
+        )
     else:
         env["DATABASE_URL"] = f"sqlite:///{workdir}/bench.sqlite3"
     return env
@@ -44,14 +52,17 @@ def _env(database: str, workdir: str) -> dict[str, str]:
 
 def main() -> int:
     databases = os.environ.get("BENCH_DATABASES", "sqlite,postgresql").split(",")
-    results: dict[str, Any] = {"documents": int(os.environ.get("BENCH_DOCS", "100000")),
-                               "runs": {}}
+    results: dict[str, Any] = {"documents": int(os.environ.get("BENCH_DOCS", "100000")), "runs": {}}
     for database in databases:
         with tempfile.TemporaryDirectory(prefix="civis-bench-") as workdir:
             out = Path(workdir) / "result.json"
             print(f"== {database}: construction et mesures…", flush=True)
-            subprocess.run([sys.executable, "-m", "bench.worker", str(out)],  # noqa: S603
-                           env=_env(database, workdir), cwd=ROOT, check=True)
+            subprocess.run(
+                [sys.executable, "-m", "bench.worker", str(out)],
+                env=_env(database, workdir),
+                cwd=ROOT,
+                check=True,
+            )
             results["runs"][database] = json.loads(out.read_text())
     RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     from bench.report import table

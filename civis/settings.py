@@ -8,11 +8,14 @@ Production without a secret key refuses to start.
 
 from __future__ import annotations
 
+import datetime
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("CIVIS_VAR_DIR", BASE_DIR / "var"))
@@ -97,9 +100,13 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "guardian",
     "django_tasks_db",
+    "axes",
 ]
 
 AUTHENTICATION_BACKENDS = [
+    # First: refuses password sign-ins while the account or the address is locked out
+    # (django-axes, see "Login throttling"); signs nobody in itself.
+    "identity.security.LoginThrottleBackend",
     "django.contrib.auth.backends.ModelBackend",
     # Federated sign-in (see the block at the end): OIDC providers registered in the admin,
     # LDAP directories from CIVIS_LDAP_DIRECTORIES. Each answers only its own requests.
@@ -112,6 +119,14 @@ ANONYMOUS_USER_NAME = None
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # HEAD answered as GET without the body, by every view (require_GET ones included).
+    "core.middleware.HeadAsGetMiddleware",
+    # 304 for a request whose If-None-Match / If-Modified-Since matches (public downloads
+    # are "public, no-cache" with an ETag: caches revalidate cheaply).
+    "django.middleware.http.ConditionalGetMiddleware",
+    # Django's CSP header (with its nonce) from the policy SecurityHeadersMiddleware picks.
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "core.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "civis.portal.middleware.FrenchFirstLocaleMiddleware",
@@ -121,6 +136,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "civis.urls"
@@ -137,6 +154,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
                 "civis.portal.context_processors.portal",
             ],
         },
@@ -167,11 +185,43 @@ if IS_POSTGRESQL:
     # Wagtail's PostgreSQL search index uses SearchVectorField and GIN indexes.
     INSTALLED_APPS.append("django.contrib.postgres")
 
+# --- Cache ---
+# One cache shared by every process (django.core.cache.cache: the OIDC logout-token replay
+# set, discovery documents and signing keys, the API throttles, Wagtail's per-site data):
+# Redis when CIVIS_CACHE_URL is set (redis://, rediss://, unix://), else a table of the
+# database (civis_cache, created by the migration portal.0002_cache_table), so the demo needs
+# no extra server. Production: prefer Redis (Wagtail reads the cache for each page URL it
+# builds, a query each with the database cache).
+CIVIS_CACHE_URL = os.environ.get("CIVIS_CACHE_URL", "").strip()
+CIVIS_CACHE_TABLE = "civis_cache"
+if CIVIS_CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CIVIS_CACHE_URL,
+            "KEY_PREFIX": "civis",
+        }
+    }
+elif CIVIS_CACHE_URL:
+    raise ImproperlyConfigured(
+        f"CIVIS_CACHE_URL must be a redis://, rediss:// or unix:// URL, got {CIVIS_CACHE_URL!r}."
+    )
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": CIVIS_CACHE_TABLE,
+            "KEY_PREFIX": "civis",
+        }
+    }
+
 AUTH_USER_MODEL = "identity.User"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": 12}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -232,6 +282,18 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 CIVIS_MAX_UPLOAD_MB = env_int("CIVIS_MAX_UPLOAD_MB", 50)
 CIVIS_AUDIT_RETENTION_DAYS = env_int("CIVIS_AUDIT_RETENTION_DAYS", 365)
 
+# --- Malware scanning ---
+# Every upload is scanned by ClamAV's clamd before anything is stored (documents/scanning.py):
+# CIVIS_CLAMAV_SOCKET (a unix socket path) or CIVIS_CLAMAV_HOST + CIVIS_CLAMAV_PORT. Neither
+# set: no scanning (the demo needs nothing; `check --deploy` warns when debug is off). Set but
+# clamd not answering within CIVIS_CLAMAV_TIMEOUT seconds: uploads are refused, unless
+# CIVIS_CLAMAV_FAIL_OPEN=1 accepts them unscanned (logged).
+CIVIS_CLAMAV_SOCKET = os.environ.get("CIVIS_CLAMAV_SOCKET", "")
+CIVIS_CLAMAV_HOST = os.environ.get("CIVIS_CLAMAV_HOST", "")
+CIVIS_CLAMAV_PORT = env_int("CIVIS_CLAMAV_PORT", 3310)
+CIVIS_CLAMAV_TIMEOUT = env_int("CIVIS_CLAMAV_TIMEOUT", 30)
+CIVIS_CLAMAV_FAIL_OPEN = env_bool("CIVIS_CLAMAV_FAIL_OPEN", False)
+
 # --- Background tasks -----------------------------------------------------------------------
 # Two task frameworks read TASKS: Wagtail's (the django-tasks package, "default" alias) and
 # Django's own, which runs our tasks on the "civis" alias: a database queue drained by
@@ -251,7 +313,7 @@ TASKS = {
 # --- Search ---------------------------------------------------------------------------------
 CIVIS_ELASTICSEARCH_URL = os.environ.get("CIVIS_ELASTICSEARCH_URL", "")
 CIVIS_ELASTICSEARCH_INDEX = os.environ.get("CIVIS_ELASTICSEARCH_INDEX", "civis")
-WAGTAILSEARCH_BACKENDS = {
+WAGTAILSEARCH_BACKENDS: dict[str, dict[str, object]] = {
     "default": {"BACKEND": "wagtail.search.backends.database"},
 }
 if CIVIS_ELASTICSEARCH_URL:
@@ -265,6 +327,35 @@ if CIVIS_ELASTICSEARCH_URL:
 # --- Wagtail --------------------------------------------------------------------------------
 WAGTAIL_SITE_NAME = os.environ.get("CIVIS_SITE_NAME", "Civis Data")
 WAGTAILADMIN_BASE_URL = os.environ.get("CIVIS_BASE_URL", "http://127.0.0.1:8000")
+
+# --- Admin accounts: no self-service e-mail change ---
+# Everyone in the Wagtail admin is an agent (or a superuser): their address comes from their
+# identity provider or a superuser (/admin/users/), never from /admin/account/, so nobody takes
+# the address of another (issue 18, item 4). Not configurable: a security invariant.
+WAGTAIL_EMAIL_MANAGEMENT_ENABLED = False
+
+# --- API ---
+# The JSON API (/api/v1/, civis/api.py) throttles each anonymous address and each signed-in
+# account to these rates ("<requests>/<s|m|h|d>", or "off" when a gateway in front already
+# throttles), counted in the default cache; beyond, a 429 with Retry-After. "ninja" is an
+# app so its docs page (/api/v1/docs) serves Swagger UI from our static files, not a CDN.
+INSTALLED_APPS.append("ninja")
+CIVIS_API_RATE_ANON = os.environ.get("CIVIS_API_RATE_ANON", "120/m").strip()
+CIVIS_API_RATE_USER = os.environ.get("CIVIS_API_RATE_USER", "600/m").strip()
+for _name, _rate in (
+    ("CIVIS_API_RATE_ANON", CIVIS_API_RATE_ANON),
+    ("CIVIS_API_RATE_USER", CIVIS_API_RATE_USER),
+):
+    _count, _, _period = _rate.partition("/")
+    if _rate != "off" and not (
+        _count.isascii()
+        and _count.isdigit()
+        and int(_count) > 0
+        and _period in {"s", "m", "h", "d"}
+    ):
+        raise ImproperlyConfigured(
+            f"{_name} must look like 120/m (per s, m, h or d) or be off, got {_rate!r}."
+        )
 
 # --- Security -------------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -284,6 +375,94 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = env_bool("CIVIS_SECURE_COOKIES", True)
     if env_bool("CIVIS_PROXY_SSL_HEADER", False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Login throttling (django-axes) ---
+# Password sign-ins (the portal's /connexion/, Wagtail's /admin/login/, LDAP through either)
+# are refused for CIVIS_LOGIN_LOCKOUT_MINUTES once an account, or a client address, has
+# CIVIS_LOGIN_LOCKOUT_FAILURES failures inside that window. Attempts live in the database
+# (axes' AccessAttempt), so every process sees them and `manage.py civis_unlock` lifts a lock.
+CIVIS_LOGIN_LOCKOUT_FAILURES = env_int("CIVIS_LOGIN_LOCKOUT_FAILURES", 5)
+CIVIS_LOGIN_LOCKOUT_MINUTES = env_int("CIVIS_LOGIN_LOCKOUT_MINUTES", 15)
+if not 1 <= CIVIS_LOGIN_LOCKOUT_FAILURES <= 10:
+    raise ImproperlyConfigured("CIVIS_LOGIN_LOCKOUT_FAILURES must be between 1 and 10.")
+if CIVIS_LOGIN_LOCKOUT_MINUTES < 1:
+    raise ImproperlyConfigured("CIVIS_LOGIN_LOCKOUT_MINUTES must be at least 1.")
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = CIVIS_LOGIN_LOCKOUT_FAILURES
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=CIVIS_LOGIN_LOCKOUT_MINUTES)
+# Either one locks: the account (whatever the address) or the address (whatever the account).
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# A success must not wipe the count: it would also wipe the address's failures on other
+# accounts (one valid account would then reset a brute force of another).
+AXES_RESET_ON_SUCCESS = False
+# Attempts during a lockout are refused without extending it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_USERNAME_CALLABLE = "identity.security.throttled_username"
+AXES_WHITELIST_CALLABLE = "identity.security.is_not_a_password_login"
+AXES_CLIENT_IP_CALLABLE = "core.http.client_ip"
+AXES_LOCKOUT_CALLABLE = "identity.security.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False  # no banner at every start
+AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins: the audit log and sessions suffice
+AXES_ENABLE_ADMIN = False  # django.contrib.admin is not served; civis_unlock lifts locks
+# Wagtail's page passwords would be a password form outside the throttle: not offered.
+WAGTAIL_PRIVATE_PAGE_OPTIONS = {"password": False}
+
+# --- Content-Security-Policy ---
+# Django's CSP middleware sends SECURE_CSP on every response (downloads keep their own
+# sandboxed policy, documents/http.py); the portal runs no inline script or style: a script
+# it ever needs carries nonce="{{ csp_nonce }}". Wagtail's admin writes inline scripts
+# (date pickers, inline panels) and style attributes, so /admin/ gets its own policy with
+# 'unsafe-inline' for those two only. form-action also lists the enabled OIDC providers'
+# origins (core.middleware), because sign-in and sign-out forms redirect to them.
+_CSP_COMMON = {
+    "default-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
+SECURE_CSP = {**_CSP_COMMON, "script-src": [CSP.SELF, CSP.NONCE], "style-src": [CSP.SELF]}
+CIVIS_CSP_BY_PATH = {
+    "/admin/": {
+        **_CSP_COMMON,
+        "script-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+        "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+        "img-src": [CSP.SELF, "data:", "blob:"],
+        # The page preview is an iframe of the admin itself.
+        "frame-ancestors": [CSP.SELF],
+    },
+}
+CIVIS_CSP_FORM_ACTION = env_list("CIVIS_CSP_FORM_ACTION", [])
+CIVIS_CSP_FORM_ACTION_SOURCES = "identity.security.oidc_form_origins"
+CIVIS_PERMISSIONS_POLICY: dict[str, list[str]] = {
+    name: []
+    for name in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
+# No Gravatar (agents' e-mail hashes would go to a third party) and no release check from
+# the dashboard (a fetch to wagtail.org): connect-src and img-src stay 'self'.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
+WAGTAIL_ENABLE_UPDATE_CHECK = False
+
+# --- Error pages ---
+# 400/403/404/500 are civis.portal.views' (handlers in civis/urls.py); a CSRF refusal too.
+CSRF_FAILURE_VIEW = "civis.portal.views.csrf_failure"
 
 LOGGING = {
     "version": 1,
@@ -310,7 +489,7 @@ LOGOUT_REDIRECT_URL = "/"
 OIDC_REDIRECT_REQUIRE_HTTPS = not DEBUG and env_bool("CIVIS_SECURE_COOKIES", True)
 
 
-def _ldap_directories() -> list[dict]:
+def _ldap_directories() -> list[dict[str, Any]]:
     import json
 
     value = os.environ.get("CIVIS_LDAP_DIRECTORIES", "").strip()
@@ -318,10 +497,11 @@ def _ldap_directories() -> list[dict]:
         return []
     try:
         text = value if value.startswith("[") else Path(value).read_text(encoding="utf-8")
-        directories = json.loads(text)
+        directories: list[dict[str, Any]] = json.loads(text)
     except (OSError, ValueError) as exc:
         raise ImproperlyConfigured(
-            f"CIVIS_LDAP_DIRECTORIES must be a JSON list or the path of one: {exc}") from exc
+            f"CIVIS_LDAP_DIRECTORIES must be a JSON list or the path of one: {exc}"
+        ) from exc
     for entry in directories:
         missing = {"name", "uri", "user_base", "authority"} - set(entry)
         if missing:
@@ -330,3 +510,71 @@ def _ldap_directories() -> list[dict]:
 
 
 CIVIS_LDAP_DIRECTORIES = _ldap_directories()
+
+
+# --- Federated identity hardening ---
+# Secrets kept in the database (OIDC client secrets) are encrypted with CIVIS_FIELD_ENCRYPTION_KEY:
+# one Fernet key, or a comma-separated list for a rotation (the first encrypts, all decrypt;
+# `manage.py civis_rotate_field_key` re-encrypts with the first). Required when debug is off;
+# in debug, a key derived from the secret key.
+def _field_encryption_keys() -> list[str]:
+    import base64
+    import hashlib
+
+    from cryptography.fernet import Fernet
+
+    value = os.environ.get("CIVIS_FIELD_ENCRYPTION_KEY", "").strip()
+    how = (
+        "Generate one with: python -c 'from cryptography.fernet import Fernet; "
+        "print(Fernet.generate_key().decode())'"
+    )
+    if not value:
+        if not DEBUG:
+            raise ImproperlyConfigured(
+                "CIVIS_FIELD_ENCRYPTION_KEY is not set. It is required when CIVIS_DEBUG is off "
+                "(production): it encrypts the secrets kept in the database (OIDC client "
+                f"secrets). {how}"
+            )
+        digest = hashlib.sha256(b"civis-field-encryption:" + SECRET_KEY.encode()).digest()
+        return [base64.urlsafe_b64encode(digest).decode()]
+    keys = [key.strip() for key in value.split(",") if key.strip()]
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key.encode())
+        except (ValueError, TypeError):
+            raise ImproperlyConfigured(
+                f"CIVIS_FIELD_ENCRYPTION_KEY: key {position} is not a Fernet key (32 bytes in "
+                f"URL-safe base64). {how}"
+            ) from None
+    return keys
+
+
+CIVIS_FIELD_ENCRYPTION_KEYS = _field_encryption_keys()
+# OIDC: the portal calls https issuers on the public Internet only. http is accepted for a
+# provider on this machine (loopback) in debug or with CIVIS_OIDC_ALLOW_HTTP_LOOPBACK=1 (tests);
+# CIVIS_OIDC_ALLOW_PRIVATE_NETWORKS=1 lets an internal provider (private, link-local or
+# loopback addresses) in. Cloud metadata addresses are always refused.
+CIVIS_OIDC_ALLOW_HTTP_LOOPBACK = DEBUG or env_bool("CIVIS_OIDC_ALLOW_HTTP_LOOPBACK", False)
+CIVIS_OIDC_ALLOW_PRIVATE_NETWORKS = env_bool("CIVIS_OIDC_ALLOW_PRIVATE_NETWORKS", False)
+# LDAP: ldaps:// or ldap:// with StartTLS; CIVIS_LDAP_ALLOW_INSECURE=1 allows a plain ldap://
+# directory on loopback only (the tests' slapd).
+CIVIS_LDAP_ALLOW_INSECURE = env_bool("CIVIS_LDAP_ALLOW_INSECURE", False)
+
+
+def _check_ldap_transport() -> None:
+    from identity.netpolicy import ldap_refusal
+
+    for entry in CIVIS_LDAP_DIRECTORIES:
+        refusal = ldap_refusal(
+            str(entry["uri"]),
+            start_tls=bool(entry.get("start_tls")),
+            allow_insecure=CIVIS_LDAP_ALLOW_INSECURE,
+        )
+        if refusal:
+            raise ImproperlyConfigured(
+                f"CIVIS_LDAP_DIRECTORIES: the directory {entry['name']} {refusal}. Use "
+                'ldaps:// or "start_tls": true.'
+            )
+
+
+_check_ldap_transport()

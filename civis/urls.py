@@ -20,14 +20,20 @@ urlpatterns = [
     path("", include("identity.urls")),
     path("mon-espace/", documents_views.citizen_space, name="citizen_space"),
     path("documents/flux/", LatestDocumentsFeed(), name="documents_feed"),
-    path("documents/<int:document_id>/", documents_views.document_detail,
-         name="document_detail"),
-    path("documents/<int:document_id>/telecharger", documents_views.document_download,
-         name="document_download"),
+    path("documents/<int:document_id>/", documents_views.document_detail, name="document_detail"),
+    path(
+        "documents/<int:document_id>/telecharger",
+        documents_views.document_download,
+        name="document_download",
+    ),
     # The JSON API (documents, search), its OpenAPI description and docs: civis/api.py.
     path("api/v1/", api.urls),
-    path("sitemap.xml", sitemap_views.sitemap, {"sitemaps": sitemaps},
-         name="django.contrib.sitemaps.views.sitemap"),
+    path(
+        "sitemap.xml",
+        sitemap_views.sitemap,
+        {"sitemaps": sitemaps},
+        name="django.contrib.sitemaps.views.sitemap",
+    ),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
 

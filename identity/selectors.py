@@ -14,8 +14,9 @@ from identity.models import MAX_DEPTH, Authority, Membership, User
 if TYPE_CHECKING:
     from identity.models import AuthorityGroup
 
-EDITOR_ROLES = frozenset({Membership.Role.PUBLISHER, Membership.Role.ADMIN,
-                          Membership.Role.TERRITORY_ADMIN})
+EDITOR_ROLES = frozenset(
+    {Membership.Role.PUBLISHER, Membership.Role.ADMIN, Membership.Role.TERRITORY_ADMIN}
+)
 ADMIN_ROLES = frozenset({Membership.Role.ADMIN, Membership.Role.TERRITORY_ADMIN})
 
 
@@ -30,9 +31,9 @@ class Principals:
     user_id: int | None
     authenticated: bool
     superuser: bool
-    agent_of: frozenset[int]      # any active role
-    edits_own: frozenset[int]     # publisher or administrator there
-    admin_of: frozenset[int]      # administrator there (so also of everything below)
+    agent_of: frozenset[int]  # any active role
+    edits_own: frozenset[int]  # publisher or administrator there
+    admin_of: frozenset[int]  # administrator there (so also of everything below)
     group_ids: frozenset[int]
 
     @property
@@ -51,8 +52,7 @@ def principals_of(user: User | AnonymousUser | None) -> Principals:
     cached: Principals | None = getattr(user, _CACHE_ATTRIBUTE, None)
     if cached is not None:
         return cached
-    roles = list(Membership.objects.active().filter(user=user)
-                 .values_list("authority_id", "role"))
+    roles = list(Membership.objects.active().filter(user=user).values_list("authority_id", "role"))
     principals = Principals(
         user_id=user.pk,
         authenticated=True,
@@ -74,8 +74,9 @@ def counted_group_ids(user: User, role_authorities: set[int]) -> set[int]:
     from identity.models import AuthorityGroup
 
     groups = set(user.groups.values_list("pk", flat=True))
-    owned = dict(AuthorityGroup.objects.filter(group_id__in=groups)
-                 .values_list("group_id", "owner_id"))
+    owned = dict(
+        AuthorityGroup.objects.filter(group_id__in=groups).values_list("group_id", "owner_id")
+    )
     if not owned:
         return groups
     reach = _self_and_above(role_authorities)
@@ -136,8 +137,12 @@ def authorities_overseen_by(actor: User | AnonymousUser | None) -> QuerySet[Auth
 # Roles are ordered; nobody grants or revokes a role above the highest they hold over the
 # authority concerned. An authority administrator manages their own authority only; a
 # territory administrator manages their authority and everything below it.
-ROLE_RANK: dict[str, int] = {Membership.Role.AGENT: 1, Membership.Role.PUBLISHER: 2,
-                             Membership.Role.ADMIN: 3, Membership.Role.TERRITORY_ADMIN: 4}
+ROLE_RANK: dict[str, int] = {
+    Membership.Role.AGENT: 1,
+    Membership.Role.PUBLISHER: 2,
+    Membership.Role.ADMIN: 3,
+    Membership.Role.TERRITORY_ADMIN: 4,
+}
 SUPERUSER_RANK = 99
 
 
@@ -148,10 +153,15 @@ def role_ceiling(actor: User | AnonymousUser | None, authority: Authority) -> in
     if actor.is_superuser:
         return SUPERUSER_RANK
     chain = [authority.pk, *(a.pk for a in authority.ancestors())]
-    held = Membership.objects.active().filter(user=actor).filter(
-        Q(role=Membership.Role.ADMIN, authority_id=authority.pk)
-        | Q(role=Membership.Role.TERRITORY_ADMIN, authority_id__in=chain)
-    ).values_list("role", flat=True)
+    held = (
+        Membership.objects.active()
+        .filter(user=actor)
+        .filter(
+            Q(role=Membership.Role.ADMIN, authority_id=authority.pk)
+            | Q(role=Membership.Role.TERRITORY_ADMIN, authority_id__in=chain)
+        )
+        .values_list("role", flat=True)
+    )
     return max((ROLE_RANK[r] for r in held), default=0)
 
 
@@ -161,8 +171,11 @@ def authorities_managed_by(actor: User | AnonymousUser | None) -> QuerySet[Autho
         return Authority.objects.none()
     if actor.is_superuser:
         return Authority.objects.all()
-    roles = list(Membership.objects.active().filter(user=actor, role__in=ADMIN_ROLES)
-                 .values_list("authority_id", "role"))
+    roles = list(
+        Membership.objects.active()
+        .filter(user=actor, role__in=ADMIN_ROLES)
+        .values_list("authority_id", "role")
+    )
     own = {a for a, r in roles if r == Membership.Role.ADMIN}
     territory = {a for a, r in roles if r == Membership.Role.TERRITORY_ADMIN}
     condition = Q(pk__in=own)
@@ -172,7 +185,8 @@ def authorities_managed_by(actor: User | AnonymousUser | None) -> QuerySet[Autho
 
 
 def authorities_with_providers_managed_by(
-        actor: User | AnonymousUser | None) -> QuerySet[Authority]:
+    actor: User | AnonymousUser | None,
+) -> QuerySet[Authority]:
     """Authorities whose OIDC providers ``actor`` registers and changes: every one for a
     superuser; for a territory administrator, those STRICTLY below the authority they
     administer (a provider vouches for accounts: nobody plugs in the one that speaks for their
@@ -181,9 +195,11 @@ def authorities_with_providers_managed_by(
         return Authority.objects.none()
     if actor.is_superuser:
         return Authority.objects.all()
-    territory = list(Membership.objects.active()
-                     .filter(user=actor, role=Membership.Role.TERRITORY_ADMIN)
-                     .values_list("authority_id", flat=True))
+    territory = list(
+        Membership.objects.active()
+        .filter(user=actor, role=Membership.Role.TERRITORY_ADMIN)
+        .values_list("authority_id", flat=True)
+    )
     if not territory:
         return Authority.objects.none()
     condition = Q(parent__in=territory)
@@ -198,7 +214,8 @@ def users_managed_by(actor: User | AnonymousUser | None) -> QuerySet[User]:
     """Agents holding an active role in an authority ``actor`` manages."""
     managed = authorities_managed_by(actor)
     return User.objects.filter(
-        pk__in=Membership.objects.active().filter(authority__in=managed).values("user_id"))
+        pk__in=Membership.objects.active().filter(authority__in=managed).values("user_id")
+    )
 
 
 def groups_managed_by(actor: User | AnonymousUser | None) -> QuerySet[AuthorityGroup]:
@@ -229,8 +246,9 @@ def _counts_below(authority_ids: set[int]) -> dict[int, int]:
             lookup += "__parent"
         return condition
 
-    row = Authority.objects.aggregate(**{f"below_{pk}": Count("pk", filter=below(pk))
-                                         for pk in authority_ids})
+    row = Authority.objects.aggregate(
+        **{f"below_{pk}": Count("pk", filter=below(pk)) for pk in authority_ids}
+    )
     return {pk: row[f"below_{pk}"] for pk in authority_ids}
 
 
@@ -244,46 +262,86 @@ def rights_of(user: User) -> list[Right]:
     rights: list[Right] = []
     if user.is_superuser:
         rights.append(Right(_("Tous les droits"), _("tout le portail"), _("superutilisateur")))
-    memberships = list(user.memberships.select_related("authority")
-                       .order_by("authority__name", "role", "starts_on"))
+    memberships = list(
+        user.memberships.select_related("authority").order_by(
+            "authority__name", "role", "starts_on"
+        )
+    )
     active = set(Membership.objects.active().filter(user=user).values_list("pk", flat=True))
-    below = _counts_below({m.authority_id for m in memberships
-                           if m.pk in active and m.role == Membership.Role.TERRITORY_ADMIN})
+    below = _counts_below(
+        {
+            m.authority_id
+            for m in memberships
+            if m.pk in active and m.role == Membership.Role.TERRITORY_ADMIN
+        }
+    )
     for m in memberships:
-        why = _("attribué par un administrateur") if not m.source else \
-            _("donné par %(source)s à la connexion") % {"source": m.source}
-        period = f"{m.starts_on:%d/%m/%Y} → {m.ends_on:%d/%m/%Y}" if m.ends_on else \
-            f"{m.starts_on:%d/%m/%Y} →"
+        why = (
+            _("attribué par un administrateur")
+            if not m.source
+            else _("donné par %(source)s à la connexion") % {"source": m.source}
+        )
+        period = (
+            f"{m.starts_on:%d/%m/%Y} → {m.ends_on:%d/%m/%Y}"
+            if m.ends_on
+            else f"{m.starts_on:%d/%m/%Y} →"
+        )
         if m.pk not in active:
             why += " — " + _("inactif aujourd'hui")
         rights.append(Right(m.get_role_display(), m.authority.name, why, period))
         if m.pk in active and m.role == Membership.Role.TERRITORY_ADMIN:
-            rights.append(Right(_("Administre les rôles"),
-                                _("%(name)s et %(count)d collectivité(s) en dessous")
-                                % {"name": m.authority.name, "count": below[m.authority_id]},
-                                _("administrateur territorial de %(name)s")
-                                % {"name": m.authority.name}))
+            rights.append(
+                Right(
+                    _("Administre les rôles"),
+                    _("%(name)s et %(count)d collectivité(s) en dessous")
+                    % {"name": m.authority.name, "count": below[m.authority_id]},
+                    _("administrateur territorial de %(name)s") % {"name": m.authority.name},
+                )
+            )
     groups = list(user.groups.order_by("name").prefetch_related("permissions"))
-    owners = {g.group_id: g.owner for g in AuthorityGroup.objects.filter(
-        group__in=[group.pk for group in groups]).select_related("owner")}
-    counted = counted_group_ids(
-        user, {m.authority_id for m in memberships if m.pk in active})
+    owners = {
+        g.group_id: g.owner
+        for g in AuthorityGroup.objects.filter(
+            group__in=[group.pk for group in groups]
+        ).select_related("owner")
+    }
+    counted = counted_group_ids(user, {m.authority_id for m in memberships if m.pk in active})
     for group in groups:
         owner = owners.get(group.pk)
         if owner is not None and group.pk not in counted:
             # Access that outlived every role: shown so an administrator removes it.
-            rights.append(Right(_("Membre du groupe — sans effet"), group.name, _(
-                "groupe de %(owner)s : aucun rôle en cours dans son ressort, les documents "
-                "partagés avec ce groupe ne lui sont plus lisibles ; retirez-le du groupe")
-                % {"owner": owner.name}))
+            rights.append(
+                Right(
+                    _("Membre du groupe — sans effet"),
+                    group.name,
+                    _(
+                        "groupe de %(owner)s : aucun rôle en cours dans son ressort, les documents "
+                        "partagés avec ce groupe ne lui sont plus lisibles ; retirez-le du groupe"
+                    )
+                    % {"owner": owner.name},
+                )
+            )
             continue
         if owner is not None:
-            rights.append(Right(_("Membre du groupe"), group.name,
-                                _("groupe de %(owner)s : les documents partagés avec ce "
-                                  "groupe lui sont lisibles") % {"owner": owner.name}))
+            rights.append(
+                Right(
+                    _("Membre du groupe"),
+                    group.name,
+                    _(
+                        "groupe de %(owner)s : les documents partagés avec ce "
+                        "groupe lui sont lisibles"
+                    )
+                    % {"owner": owner.name},
+                )
+            )
         else:
             codenames = ", ".join(sorted(p.codename for p in group.permissions.all())[:6])
-            rights.append(Right(_("Groupe de rôle"), group.name,
-                                _("suit ses rôles actifs ; permissions : %(perms)s")
-                                % {"perms": codenames or "—"}))
+            rights.append(
+                Right(
+                    _("Groupe de rôle"),
+                    group.name,
+                    _("suit ses rôles actifs ; permissions : %(perms)s")
+                    % {"perms": codenames or "—"},
+                )
+            )
     return rights

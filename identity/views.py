@@ -37,16 +37,27 @@ def agent_route(request: HttpRequest) -> HttpResponse:
     email = request.POST.get("email", "").strip()
     provider = None
     if slug:
-        provider = OIDCProvider.objects.filter(slug=slug, enabled=True,
-                                               kind=User.Kind.AGENT).first()
+        provider = OIDCProvider.objects.filter(
+            slug=slug, enabled=True, kind=User.Kind.AGENT
+        ).first()
     elif "@" in email:
         domain = email.rsplit("@", 1)[1].lower()
-        provider = next((p for p in OIDCProvider.objects.filter(enabled=True,
-                                                                kind=User.Kind.AGENT)
-                         if domain in p.domains()), None)
+        provider = next(
+            (
+                p
+                for p in OIDCProvider.objects.filter(enabled=True, kind=User.Kind.AGENT)
+                if domain in p.domains()
+            ),
+            None,
+        )
     if provider is None:
-        messages.error(request, _("Aucun fournisseur d'identité ne correspond. Choisissez "
-                                  "votre collectivité dans la liste."))
+        messages.error(
+            request,
+            _(
+                "Aucun fournisseur d'identité ne correspond. Choisissez "
+                "votre collectivité dans la liste."
+            ),
+        )
         return HttpResponseRedirect(reverse("login"))
     url = reverse("oidc_start", args=[provider.slug])
     return HttpResponseRedirect(f"{url}?{urlencode({'login_hint': email})}" if email else url)

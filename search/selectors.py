@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.db import DatabaseError, connection, transaction
@@ -72,8 +74,11 @@ def run_search(query: SearchQuery, principals: frozenset[str] | None) -> SearchR
     (totals and facets included), never counted for someone who may not read them."""
     engine = elasticsearch_backend()
     if engine is not None:
-        stale = list(IndexOutbox.objects.filter(target="es").values_list(
-            "document_id", flat=True).distinct()[:MAX_STALE_EXCLUDED + 1])
+        stale = list(
+            IndexOutbox.objects.filter(target="es")
+            .values_list("document_id", flat=True)
+            .distinct()[: MAX_STALE_EXCLUDED + 1]
+        )
         if len(stale) <= MAX_STALE_EXCLUDED:
             try:
                 return engine.search(query, principals, exclude_ids=stale)
@@ -83,20 +88,26 @@ def run_search(query: SearchQuery, principals: frozenset[str] | None) -> SearchR
 
 
 def _facets(result: SearchResult, query: SearchQuery) -> dict[str, list[FacetValue]]:
-    names = dict(Authority.objects.filter(
-        pk__in=[int(k) for k in result.facets.get("authority", {})]).values_list("pk", "name"))
-    selected = {"authority": str(query.authority_id or ""), "type": query.document_type,
-                "year": str(query.year or ""), "format": query.kind}
-    labels = {
-        "authority": lambda v: names.get(int(v), v),
+    names = dict(
+        Authority.objects.filter(
+            pk__in=[int(k) for k in result.facets.get("authority", {})]
+        ).values_list("pk", "name")
+    )
+    selected = {
+        "authority": str(query.authority_id or ""),
+        "type": query.document_type,
+        "year": str(query.year or ""),
+        "format": query.kind,
+    }
+    labels: dict[str, Callable[[str], str]] = {
+        "authority": lambda v: str(names.get(int(v), v)),
         "type": lambda v: str(TYPE_LABELS.get(v, v)),
         "year": str,
         "format": str.upper,
     }
     out = {}
     for name, counts in result.facets.items():
-        values = [FacetValue(v, labels[name](v), n, v == selected[name])
-                  for v, n in counts.items()]
+        values = [FacetValue(v, labels[name](v), n, v == selected[name]) for v, n in counts.items()]
         if name == "year":
             values.sort(key=lambda f: f.value, reverse=True)
         else:
@@ -109,14 +120,29 @@ def search_documents(user: User | AnonymousUser | None, query: SearchQuery) -> S
     principals = requester_principals(user)
     result = run_search(query, principals)
     ids = [doc_id for doc_id, _score in result.hits]
-    loaded = {d.pk: d for d in documents_visible_to(user).filter(pk__in=ids)
-              .select_related("owner", "current_version")}
+    loaded = {
+        d.pk: d
+        for d in documents_visible_to(user)
+        .filter(pk__in=ids)
+        .select_related("owner", "current_version")
+    }
     stems = query.parsed.stems()
-    hits = [Hit(loaded[doc_id], score,
-                snippet(loaded[doc_id].extracted_text or loaded[doc_id].summary, stems))
-            for doc_id, score in result.hits if doc_id in loaded]
-    return SearchPage(query=query, total=result.total, hits=hits,
-                      facets=_facets(result, query), backend=result.backend)
+    hits = [
+        Hit(
+            loaded[doc_id],
+            score,
+            snippet(loaded[doc_id].extracted_text or loaded[doc_id].summary, stems),
+        )
+        for doc_id, score in result.hits
+        if doc_id in loaded
+    ]
+    return SearchPage(
+        query=query,
+        total=result.total,
+        hits=hits,
+        facets=_facets(result, query),
+        backend=result.backend,
+    )
 
 
 # Wagtail's database backends pass quotes and operators on to the engine (SQLite FTS5 fails
@@ -126,12 +152,17 @@ PAGE_SEARCH_WORDS = re.compile(r"\w+")
 PAGE_SEARCH_OPERATORS = frozenset({"AND", "OR", "NOT", "NEAR"})
 
 
-def search_pages(text: str, limit: int = 5) -> list:
+def search_pages(text: str, limit: int = 5) -> list[Any]:
     """Portal pages (authority pages now, service pages later) through Wagtail's search."""
     from wagtail.models import Page
 
-    words = " ".join([word for word in PAGE_SEARCH_WORDS.findall(text or "")
-                      if word not in PAGE_SEARCH_OPERATORS][:32])
+    words = " ".join(
+        [
+            word
+            for word in PAGE_SEARCH_WORDS.findall(text or "")
+            if word not in PAGE_SEARCH_OPERATORS
+        ][:32]
+    )
     if not words:
         return []
     pages = Page.objects.live().public().specific()

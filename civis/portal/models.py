@@ -18,8 +18,13 @@ from identity.models import Authority
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
-KIND_ORDER = [Authority.Kind.REGION, Authority.Kind.DEPARTEMENT, Authority.Kind.EPCI,
-              Authority.Kind.COMMUNE, Authority.Kind.OTHER]
+KIND_ORDER = [
+    Authority.Kind.REGION,
+    Authority.Kind.DEPARTEMENT,
+    Authority.Kind.EPCI,
+    Authority.Kind.COMMUNE,
+    Authority.Kind.OTHER,
+]
 
 
 def group_by_kind(authorities: list[Authority]) -> list[tuple[StrOrPromise, list[Authority]]]:
@@ -33,8 +38,12 @@ def group_by_kind(authorities: list[Authority]) -> list[tuple[StrOrPromise, list
 class HomePage(Page):
     intro = RichTextField(_("introduction"), blank=True)
     territory = models.ForeignKey(
-        Authority, verbose_name=_("territoire"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        Authority,
+        verbose_name=_("territoire"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         help_text=_("La collectivité de plus haut niveau que présente ce portail (la région)."),
     )
 
@@ -49,9 +58,9 @@ class HomePage(Page):
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
         context: dict[str, Any] = super().get_context(request, *args, **kwargs)
         top = list(
-            Authority.objects.filter(portal_page__depth=self.depth + 1,
-                                     portal_page__path__startswith=self.path)
-            .select_related("portal_page")
+            Authority.objects.filter(
+                portal_page__depth=self.depth + 1, portal_page__path__startswith=self.path
+            ).select_related("portal_page")
         )
         below = list(
             Authority.objects.filter(parent__in=top, portal_page__isnull=False)
@@ -64,18 +73,25 @@ class HomePage(Page):
 
 
 class AuthorityPage(Page):
-    authority = models.OneToOneField(Authority, verbose_name=_("collectivité"),
-                                     on_delete=models.PROTECT, related_name="portal_page")
+    authority = models.OneToOneField(
+        Authority,
+        verbose_name=_("collectivité"),
+        on_delete=models.PROTECT,
+        related_name="portal_page",
+    )
     intro = RichTextField(_("présentation"), blank=True)
 
     content_panels = [*Page.content_panels, FieldPanel("authority"), FieldPanel("intro")]
     search_fields = [
         *Page.search_fields,
         index.SearchField("intro"),
-        index.RelatedFields("authority", [
-            index.SearchField("name"),
-            index.FilterField("kind"),
-        ]),
+        index.RelatedFields(
+            "authority",
+            [
+                index.SearchField("name"),
+                index.FilterField("kind"),
+            ],
+        ),
     ]
     parent_page_types = ["portal.HomePage", "portal.AuthorityPage"]
     subpage_types = ["portal.AuthorityPage"]
@@ -87,8 +103,9 @@ class AuthorityPage(Page):
 
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
         context: dict[str, Any] = super().get_context(request, *args, **kwargs)
-        authority = (Authority.objects.select_related("parent__portal_page")
-                     .get(pk=self.authority_id))
+        authority = Authority.objects.select_related("parent__portal_page").get(
+            pk=self.authority_id
+        )
         children = list(authority.children.select_related("portal_page").order_by("name"))
         context.update(
             authority=authority,

@@ -32,8 +32,14 @@ def test_healthz_answers_503_when_the_database_does_not(client):
 def _run_django(env_overrides: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CIVIS_")}
     env.update(env_overrides)
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=settings.BASE_DIR, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_production_refuses_to_start_without_a_secret_key():
@@ -49,15 +55,21 @@ def test_a_malformed_boolean_setting_is_refused_clearly():
 
 
 def test_check_deploy_gives_no_warning_with_production_settings(tmp_path):
-    result = _run_django({
-        "CIVIS_DEBUG": "0",
-        "CIVIS_SECRET_KEY": "x7Gq2-production-like-secret-key-with-enough-entropy-9fK3pLmZ0wQe",
-        "CIVIS_ALLOWED_HOSTS": "portail.example.fr",
-        # Uploads are scanned by clamd (the check reads the configuration, it does not connect).
-        "CIVIS_CLAMAV_SOCKET": "/run/clamav/clamd.ctl",
-        "CIVIS_FIELD_ENCRYPTION_KEY": "2E1KQyFf1tKSmn2CTLvW2lM-bE4vUF0XTjANQZgrPDo=",
-        "CIVIS_VAR_DIR": str(tmp_path),
-    }, "check", "--deploy", "--fail-level", "WARNING")
+    result = _run_django(
+        {
+            "CIVIS_DEBUG": "0",
+            "CIVIS_SECRET_KEY": "x7Gq2-production-like-secret-key-with-enough-entropy-9fK3pLmZ0wQe",
+            "CIVIS_ALLOWED_HOSTS": "portail.example.fr",
+            # Uploads are scanned by clamd (the check reads the configuration, it does not connect).
+            "CIVIS_CLAMAV_SOCKET": "/run/clamav/clamd.ctl",
+            "CIVIS_FIELD_ENCRYPTION_KEY": "2E1KQyFf1tKSmn2CTLvW2lM-bE4vUF0XTjANQZgrPDo=",
+            "CIVIS_VAR_DIR": str(tmp_path),
+        },
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+    )
     assert result.returncode == 0, result.stderr + result.stdout
     assert "no issues" in result.stdout
 
@@ -69,8 +81,11 @@ def test_models_and_migrations_agree():
 
 def test_a_new_database_migrates_from_zero_and_loads_the_demo_twice(tmp_path):
     """What `make demo` does on a fresh machine, in a fresh SQLite file."""
-    env = {"CIVIS_DEBUG": "1", "DATABASE_URL": f"sqlite:///{tmp_path / 'new.sqlite3'}",
-           "CIVIS_VAR_DIR": str(tmp_path)}
+    env = {
+        "CIVIS_DEBUG": "1",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'new.sqlite3'}",
+        "CIVIS_VAR_DIR": str(tmp_path),
+    }
     migrate = _run_django(env, "migrate", "--noinput")
     assert migrate.returncode == 0, migrate.stderr
     for _attempt in range(2):

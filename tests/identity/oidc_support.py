@@ -43,44 +43,58 @@ class OIDCServer:
     live_url: str
 
     def misbehave_once(self, mode: str) -> None:
-        requests.post(f"{self.issuer}/__test__/mode", json={"mode": mode},
-                      timeout=5).raise_for_status()
+        requests.post(
+            f"{self.issuer}/__test__/mode", json={"mode": mode}, timeout=5
+        ).raise_for_status()
 
 
 def start_provider(tmp_dir: Path, live_url: str) -> tuple[subprocess.Popen, OIDCServer]:
     node = shutil.which("node")
     if node is None:
-        pytest.skip("node is not installed: the OIDC tests need Node.js 20 to run the "
-                    "test provider (tests/oidc)")
+        pytest.skip(
+            "node is not installed: the OIDC tests need Node.js 20 to run the "
+            "test provider (tests/oidc)"
+        )
     if not (OIDC_DIR / "node_modules" / "oidc-provider").is_dir():
-        pytest.skip("tests/oidc/node_modules is missing: run `npm ci` in tests/oidc "
-                    "(make test does it when node is present)")
+        pytest.skip(
+            "tests/oidc/node_modules is missing: run `npm ci` in tests/oidc "
+            "(make test does it when node is present)"
+        )
     port = free_port()
     # Node may resolve "localhost" to ::1 while the live server listens on 127.0.0.1.
     live_url = live_url.replace("//localhost:", "//127.0.0.1:")
     clients = []
     for slug, (client_id, secret, alg) in CLIENTS.items():
-        clients.append({
-            "client_id": client_id, "client_secret": secret,
-            "redirect_uris": [TESTSERVER + CALLBACK, live_url + CALLBACK],
-            "post_logout_redirect_uris": [TESTSERVER + "/", live_url + "/"],
-            "backchannel_logout_uri":
-                f"{live_url}/connexion/oidc/{slug}/deconnexion-backchannel/",
-            "backchannel_logout_session_required": True,
-            "grant_types": ["authorization_code"], "response_types": ["code"],
-            "token_endpoint_auth_method": "client_secret_post",
-            "id_token_signed_response_alg": alg,
-        })
+        clients.append(
+            {
+                "client_id": client_id,
+                "client_secret": secret,
+                "redirect_uris": [TESTSERVER + CALLBACK, live_url + CALLBACK],
+                "post_logout_redirect_uris": [TESTSERVER + "/", live_url + "/"],
+                "backchannel_logout_uri": f"{live_url}/connexion/oidc/{slug}/deconnexion-backchannel/",
+                "backchannel_logout_session_required": True,
+                "grant_types": ["authorization_code"],
+                "response_types": ["code"],
+                "token_endpoint_auth_method": "client_secret_post",
+                "id_token_signed_response_alg": alg,
+            }
+        )
     config = tmp_dir / "provider.json"
     config.write_text(json.dumps({"port": port, "clients": clients, "accounts": ACCOUNTS}))
     log = (tmp_dir / "provider.log").open("w")
-    process = subprocess.Popen([node, str(OIDC_DIR / "provider.mjs"), str(config)],
-                               cwd=OIDC_DIR, stdout=subprocess.PIPE, stderr=log, text=True)
+    process = subprocess.Popen(
+        [node, str(OIDC_DIR / "provider.mjs"), str(config)],
+        cwd=OIDC_DIR,
+        stdout=subprocess.PIPE,
+        stderr=log,
+        text=True,
+    )
     line = process.stdout.readline()
     if not line.startswith("ready"):
         process.kill()
-        raise RuntimeError(f"the test provider did not start: {line}"
-                           f"{(tmp_dir / 'provider.log').read_text()}")
+        raise RuntimeError(
+            f"the test provider did not start: {line}{(tmp_dir / 'provider.log').read_text()}"
+        )
     return process, OIDCServer(issuer=line.split()[1], live_url=live_url)
 
 
@@ -110,9 +124,12 @@ class Browser:
             form = re.search(r'<form[^>]*action="([^"]+)"', response.text)
             assert form, response.text[:500]
             action = urljoin(url, form.group(1))
-            response = self.provider.post(action, data={"prompt": "login", "login": login,
-                                                        "password": "x"},
-                                          allow_redirects=False, timeout=10)
+            response = self.provider.post(
+                action,
+                data={"prompt": "login", "login": login, "password": "x"},
+                allow_redirects=False,
+                timeout=10,
+            )
             assert response.status_code in (302, 303), response.text[:500]
             url = urljoin(action, response.headers["Location"])
             if url.startswith(TESTSERVER):
@@ -133,9 +150,12 @@ class Browser:
         xsrf = re.search(r'name="xsrf" value="([^"]+)"', response.text)
         action = re.search(r'<form[^>]*action="([^"]+)"', response.text)
         assert xsrf and action, response.text[:500]
-        return self.provider.post(urljoin(url, action.group(1)),
-                                  data={"xsrf": xsrf.group(1), "logout": "yes"},
-                                  allow_redirects=False, timeout=10)
+        return self.provider.post(
+            urljoin(url, action.group(1)),
+            data={"xsrf": xsrf.group(1), "logout": "yes"},
+            allow_redirects=False,
+            timeout=10,
+        )
 
 
 class KeyServer:
@@ -162,9 +182,12 @@ class KeyServer:
             def do_GET(self) -> None:
                 server.requests[self.path] += 1
                 if self.path == "/.well-known/openid-configuration":
-                    body = {"issuer": server.issuer, "jwks_uri": server.jwks_uri,
-                            "authorization_endpoint": server.issuer + "/auth",
-                            "token_endpoint": server.issuer + "/token"}
+                    body = {
+                        "issuer": server.issuer,
+                        "jwks_uri": server.jwks_uri,
+                        "authorization_endpoint": server.issuer + "/auth",
+                        "token_endpoint": server.issuer + "/token",
+                    }
                 elif self.path == "/jwks":
                     body = jwks
                 else:
@@ -193,8 +216,9 @@ class KeyServer:
     def sign(self, claims: dict, *, key=None, kid: str | None = None) -> str:
         import jwt
 
-        return jwt.encode(claims, key or self.private_key, algorithm="RS256",
-                          headers={"kid": kid or self.kid})
+        return jwt.encode(
+            claims, key or self.private_key, algorithm="RS256", headers={"kid": kid or self.kid}
+        )
 
     def logout_claims(self, audience: str, **overrides) -> dict:
         """A well-formed logout token's claims; an override of None leaves the claim out."""
@@ -202,8 +226,15 @@ class KeyServer:
         import uuid
 
         now = int(time.time())
-        claims = {"iss": self.issuer, "aud": audience, "iat": now, "exp": now + 120,
-                  "jti": uuid.uuid4().hex, "sub": "alice", "sid": "sid-alice",
-                  "events": {"http://schemas.openid.net/event/backchannel-logout": {}}}
+        claims = {
+            "iss": self.issuer,
+            "aud": audience,
+            "iat": now,
+            "exp": now + 120,
+            "jti": uuid.uuid4().hex,
+            "sub": "alice",
+            "sid": "sid-alice",
+            "events": {"http://schemas.openid.net/event/backchannel-logout": {}},
+        }
         claims.update(overrides)
         return {name: value for name, value in claims.items() if value is not None}

@@ -23,13 +23,29 @@ EDITORS = f"cn=civis-editeurs,ou=groups,ou=metropole,{SUFFIX}"
 def directories(slapd_server, settings):
     territory = make_territory()
     settings.CIVIS_LDAP_DIRECTORIES = [
-        slapd_server.directory("merignac", "merignac", "213302813", group_roles={
-            f"cn=civis-agents,ou=groups,ou=merignac,{SUFFIX}": "agent"}),
-        slapd_server.directory("metropole", "metropole", "243300316", group_roles={
-            EDITORS: "publisher",
-            f"cn=civis-agents,ou=groups,ou=metropole,{SUFFIX}": "agent"}),
-        slapd_server.directory("region", "region", "200053759", group_roles={
-            f"CN=civis-administrateurs,OU=groups,OU=region,{SUFFIX}": "territory_admin"}),
+        slapd_server.directory(
+            "merignac",
+            "merignac",
+            "213302813",
+            group_roles={f"cn=civis-agents,ou=groups,ou=merignac,{SUFFIX}": "agent"},
+        ),
+        slapd_server.directory(
+            "metropole",
+            "metropole",
+            "243300316",
+            group_roles={
+                EDITORS: "publisher",
+                f"cn=civis-agents,ou=groups,ou=metropole,{SUFFIX}": "agent",
+            },
+        ),
+        slapd_server.directory(
+            "region",
+            "region",
+            "200053759",
+            group_roles={
+                f"CN=civis-administrateurs,OU=groups,OU=region,{SUFFIX}": "territory_admin"
+            },
+        ),
     ]
     return territory
 
@@ -61,7 +77,8 @@ def test_agents_of_the_three_directories_sign_in_with_their_group_roles(director
     assert roles(sign_in("pmartin", "pmartin-password")[1]) == {("Bordeaux Métropole", "agent")}
     assert roles(sign_in("mlambert", "mlambert-password")[1]) == {("Mérignac", "agent")}
     assert roles(sign_in("sroux", "sroux-password")[1]) == {
-        ("Nouvelle-Aquitaine", "territory_admin")}
+        ("Nouvelle-Aquitaine", "territory_admin")
+    }
     identity = ExternalIdentity.objects.get(user=jeanne)
     assert identity.provider == "ldap:metropole" and len(identity.subject) == 36  # entryUUID
     client, again = sign_in("jdupont", "jdupont-password")
@@ -103,9 +120,16 @@ def test_a_disabled_account_cannot_sign_in_and_loses_its_roles(directories, ldap
 
 def test_a_deleted_account_loses_its_roles_at_its_next_attempt(directories, ldap_admin):
     dn = f"uid=temporaire,{METROPOLE_PEOPLE}"
-    ldap_admin.add_s(dn, [("objectClass", [b"inetOrgPerson"]), ("uid", [b"temporaire"]),
-                          ("cn", [b"Agent Temporaire"]), ("sn", [b"Temporaire"]),
-                          ("userPassword", [b"temporaire-password"])])
+    ldap_admin.add_s(
+        dn,
+        [
+            ("objectClass", [b"inetOrgPerson"]),
+            ("uid", [b"temporaire"]),
+            ("cn", [b"Agent Temporaire"]),
+            ("sn", [b"Temporaire"]),
+            ("userPassword", [b"temporaire-password"]),
+        ],
+    )
     try:
         _client, temp = sign_in("temporaire", "temporaire-password")
         assert roles(temp) == {("Bordeaux Métropole", "agent")}
@@ -136,8 +160,7 @@ def test_an_unreachable_directory_refuses_without_revoking(directories, settings
     assert roles(jeanne) == {("Bordeaux Métropole", "publisher")}
 
 
-def test_a_role_an_administrator_confirmed_survives_the_directory_sync(directories,
-                                                                       ldap_admin):
+def test_a_role_an_administrator_confirmed_survives_the_directory_sync(directories, ldap_admin):
     import ldap
 
     from identity import services
@@ -146,19 +169,27 @@ def test_a_role_an_administrator_confirmed_survives_the_directory_sync(directori
     territory = directories
     admin = make_agent("admin-region", roles=[(territory["region"], "territory_admin")])
     _client, jeanne = sign_in("jdupont", "jdupont-password")
-    services.membership_grant(actor=admin, user=jeanne, authority=territory["metropole"],
-                              role="publisher", ends_on=TODAY_PLUS_YEAR)
+    services.membership_grant(
+        actor=admin,
+        user=jeanne,
+        authority=territory["metropole"],
+        role="publisher",
+        ends_on=TODAY_PLUS_YEAR,
+    )
     jeanne_dn = f"uid=jdupont,{METROPOLE_PEOPLE}".encode()
     ldap_admin.modify_s(EDITORS, [(ldap.MOD_DELETE, "member", [jeanne_dn])])
     try:
         sign_in("jdupont", "jdupont-password")
-        assert roles(jeanne) == {("Bordeaux Métropole", "publisher"),
-                                 ("Bordeaux Métropole", "agent")}
+        assert roles(jeanne) == {
+            ("Bordeaux Métropole", "publisher"),
+            ("Bordeaux Métropole", "agent"),
+        }
     finally:
         ldap_admin.modify_s(EDITORS, [(ldap.MOD_ADD, "member", [jeanne_dn])])
 
 
 # --- #15: no password in clear on the network; the stable identifier or nothing ------------
+
 
 def test_plain_ldap_without_starttls_is_refused_unless_allowed(directories, settings, caplog):
     settings.CIVIS_LDAP_ALLOW_INSECURE = False
@@ -191,17 +222,37 @@ def test_an_insecure_directory_in_the_settings_stops_the_start(tmp_path):
 
     from django.conf import settings as django_settings
 
-    entry = {"name": "ad", "uri": "ldap://ad.example.fr", "authority": "243300316",
-             "user_base": "dc=example,dc=fr"}
+    entry = {
+        "name": "ad",
+        "uri": "ldap://ad.example.fr",
+        "authority": "243300316",
+        "user_base": "dc=example,dc=fr",
+    }
     env = {k: v for k, v in os.environ.items() if not k.startswith("CIVIS_")}
-    env.update({"CIVIS_DEBUG": "1", "CIVIS_VAR_DIR": str(tmp_path),
-                "CIVIS_LDAP_DIRECTORIES": json.dumps([entry])})
-    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=django_settings.BASE_DIR,
-                            env=env, capture_output=True, text=True, timeout=120)
+    env.update(
+        {
+            "CIVIS_DEBUG": "1",
+            "CIVIS_VAR_DIR": str(tmp_path),
+            "CIVIS_LDAP_DIRECTORIES": json.dumps([entry]),
+        }
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=django_settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode != 0
-    assert "CIVIS_LDAP_DIRECTORIES: the directory ad uses ldap:// without StartTLS" \
-        in result.stderr
+    assert "CIVIS_LDAP_DIRECTORIES: the directory ad uses ldap:// without StartTLS" in result.stderr
     env["CIVIS_LDAP_DIRECTORIES"] = json.dumps([{**entry, "start_tls": True}])
-    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=django_settings.BASE_DIR,
-                            env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=django_settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr

@@ -38,18 +38,33 @@ def territory():
 def providers(oidc_server, territory):
     def provider(slug: str, **fields):
         client_id, secret, alg = CLIENTS[slug]
-        return make_oidc_provider(slug, oidc_server.issuer, client_id=client_id,
-                                  client_secret=secret, signing_algorithms=alg, **fields)
+        return make_oidc_provider(
+            slug,
+            oidc_server.issuer,
+            client_id=client_id,
+            client_secret=secret,
+            signing_algorithms=alg,
+            **fields,
+        )
 
     return {
         "metropole": provider(
-            "metropole", name="Bordeaux Métropole (agents)", authority=territory["metropole"],
-            scopes="openid email profile civis", authority_claim="siret",
-            role_claim="groups", email_domains="merignac.fr, bordeaux.fr",
-            role_mapping={"civis-editeurs": "publisher", "civis-agents": "agent"}),
+            "metropole",
+            name="Bordeaux Métropole (agents)",
+            authority=territory["metropole"],
+            scopes="openid email profile civis",
+            authority_claim="siret",
+            role_claim="groups",
+            email_domains="merignac.fr, bordeaux.fr",
+            role_mapping={"civis-editeurs": "publisher", "civis-agents": "agent"},
+        ),
         "region": provider(
-            "region", name="Région (agents)", authority=territory["region"],
-            scopes="openid email profile civis", role_mapping={"civis-editeurs": "publisher"}),
+            "region",
+            name="Région (agents)",
+            authority=territory["region"],
+            scopes="openid email profile civis",
+            role_mapping={"civis-editeurs": "publisher"},
+        ),
         "citoyens": provider("citoyens", name="Compte citoyen", kind=User.Kind.CITIZEN),
     }
 
@@ -153,14 +168,23 @@ def test_the_sign_in_page_routes_by_email_domain_or_authority(providers):
 
 # --- Negative cases: the sign-in is refused and nobody is signed in -------------------------
 
+
 def refused(browser: Browser, response) -> bool:
-    return response.status_code == 302 and response["Location"] == "/connexion/" \
+    return (
+        response.status_code == 302
+        and response["Location"] == "/connexion/"
         and signed_in_user(browser.client) is None
+    )
 
 
-DOCTORED = {"wrong-audience": "Audience doesn't match", "wrong-issuer": "Invalid issuer",
-            "expired": "Signature has expired", "alg-none": "algorithm 'none' refused",
-            "hs256": "algorithm 'HS256' refused", "replay": "nonce mismatch"}
+DOCTORED = {
+    "wrong-audience": "Audience doesn't match",
+    "wrong-issuer": "Invalid issuer",
+    "expired": "Signature has expired",
+    "alg-none": "algorithm 'none' refused",
+    "hs256": "algorithm 'HS256' refused",
+    "replay": "nonce mismatch",
+}
 
 
 @pytest.mark.parametrize("mode", list(DOCTORED))
@@ -217,8 +241,9 @@ def test_a_reused_code_is_refused(providers):
     # The old code under a new, valid state: the provider refuses the code.
     start = parse_qs(urlparse(fresh.start("metropole")).query)
     code = parse_qs(urlparse(used).query)["code"][0]
-    response = fresh.client.get("/connexion/oidc/retour/", {"code": code,
-                                                            "state": start["state"][0]})
+    response = fresh.client.get(
+        "/connexion/oidc/retour/", {"code": code, "state": start["state"][0]}
+    )
     assert refused(fresh, response)
 
 
@@ -240,8 +265,14 @@ def test_an_unreachable_provider_times_out_with_a_message(territory):
     silent.listen(1)  # accepts the connection, never answers
     try:
         port = silent.getsockname()[1]
-        make_oidc_provider("muet", f"http://127.0.0.1:{port}", client_id="c",
-                           client_secret="s", authority=territory["region"], timeout=1)
+        make_oidc_provider(
+            "muet",
+            f"http://127.0.0.1:{port}",
+            client_id="c",
+            client_secret="s",
+            authority=territory["region"],
+            timeout=1,
+        )
         client = Client()
         started = time.monotonic()
         response = client.get("/connexion/oidc/muet/", follow=True)
@@ -309,13 +340,19 @@ def test_an_account_deactivated_in_the_portal_is_refused_and_signed_out(provider
 
 
 def test_a_provider_whose_discovery_names_another_issuer_is_refused(providers, oidc_server):
-    make_oidc_provider("imposteur", oidc_server.issuer + "/", client_id="civis-metropole",
-                       client_secret="x", authority=providers["metropole"].authority)
+    make_oidc_provider(
+        "imposteur",
+        oidc_server.issuer + "/",
+        client_id="civis-metropole",
+        client_secret="x",
+        authority=providers["metropole"].authority,
+    )
     response = Client().get("/connexion/oidc/imposteur/", follow=True)
     assert "a échoué" in response.content.decode()
 
 
 # --- #2: identities are keyed by (issuer, subject) ------------------------------------------
+
 
 @pytest.fixture
 def attacker_server(live_server, tmp_path):
@@ -335,7 +372,8 @@ def test_an_identity_is_keyed_by_the_verified_issuer_and_subject(providers, oidc
 
 
 def test_repointing_a_provider_to_another_issuer_cannot_take_over_a_linked_account(
-        providers, territory, oidc_server, attacker_server):
+    providers, territory, oidc_server, attacker_server
+):
     victim_browser = Browser(Client())
     victim_browser.sign_in("metropole", "alice")
     victim = signed_in_user(victim_browser.client)
@@ -362,7 +400,8 @@ def test_repointing_a_provider_to_another_issuer_cannot_take_over_a_linked_accou
 
 
 def test_a_superuser_may_repoint_an_issuer_which_unlinks_its_accounts_with_an_audit_row(
-        providers, oidc_server, attacker_server):
+    providers, oidc_server, attacker_server
+):
     alice = Browser(Client())
     alice.sign_in("metropole", "alice")
     victim = signed_in_user(alice.client)
@@ -383,6 +422,7 @@ def test_a_superuser_may_repoint_an_issuer_which_unlinks_its_accounts_with_an_au
 
 # --- #12 and #13: back-channel logout tokens --------------------------------------------------
 
+
 @pytest.fixture
 def key_server():
     server = KeyServer()
@@ -392,9 +432,14 @@ def key_server():
 
 @pytest.fixture
 def keyed_provider(key_server, territory):
-    return make_oidc_provider("cles", key_server.issuer, client_id="civis-cles",
-                              client_secret="cles-secret-0123456789abcdef",
-                              authority=territory["metropole"], signing_algorithms="RS256")
+    return make_oidc_provider(
+        "cles",
+        key_server.issuer,
+        client_id="civis-cles",
+        client_secret="cles-secret-0123456789abcdef",
+        authority=territory["metropole"],
+        signing_algorithms="RS256",
+    )
 
 
 BACKCHANNEL = "/connexion/oidc/cles/deconnexion-backchannel/"
@@ -411,25 +456,29 @@ def test_a_well_formed_logout_token_is_accepted_once(keyed_provider, key_server)
 
 
 @pytest.mark.parametrize("claim", ["jti", "iat", "exp"])
-def test_a_logout_token_without_jti_iat_or_exp_is_refused(keyed_provider, key_server, claim,
-                                                            caplog):
+def test_a_logout_token_without_jti_iat_or_exp_is_refused(
+    keyed_provider, key_server, claim, caplog
+):
     token = key_server.sign(key_server.logout_claims("civis-cles", **{claim: None}))
     assert post_logout_token(token) == 400
     assert f'missing the "{claim}" claim' in caplog.text
 
 
 @pytest.mark.parametrize("iat_offset, reason", [(-600, "too old"), (300, "not yet valid")])
-def test_a_logout_token_too_old_or_from_the_future_is_refused(keyed_provider, key_server,
-                                                                iat_offset, reason, caplog):
+def test_a_logout_token_too_old_or_from_the_future_is_refused(
+    keyed_provider, key_server, iat_offset, reason, caplog
+):
     now = int(time.time())
-    claims = key_server.logout_claims("civis-cles", iat=now + iat_offset,
-                                      exp=now + iat_offset + 3600)
+    claims = key_server.logout_claims(
+        "civis-cles", iat=now + iat_offset, exp=now + iat_offset + 3600
+    )
     assert post_logout_token(key_server.sign(claims)) == 400
     assert reason in caplog.text
 
 
-def test_a_flood_of_bad_logout_tokens_fetches_the_signing_keys_at_most_once(keyed_provider,
-                                                                            key_server):
+def test_a_flood_of_bad_logout_tokens_fetches_the_signing_keys_at_most_once(
+    keyed_provider, key_server
+):
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     forger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -444,12 +493,14 @@ def test_a_flood_of_bad_logout_tokens_fetches_the_signing_keys_at_most_once(keye
     assert key_server.requests["/jwks"] == 1
 
 
-def test_a_provider_url_refused_by_the_network_policy_is_never_fetched(territory, key_server,
-                                                                       settings):
+def test_a_provider_url_refused_by_the_network_policy_is_never_fetched(
+    territory, key_server, settings
+):
     # Registered behind the service's back: the policy still holds at connection time.
     settings.CIVIS_OIDC_ALLOW_HTTP_LOOPBACK = False
-    make_oidc_provider("boucle", key_server.issuer, client_id="c", client_secret="s",
-                       authority=territory["region"])
+    make_oidc_provider(
+        "boucle", key_server.issuer, client_id="c", client_secret="s", authority=territory["region"]
+    )
     response = Client().get("/connexion/oidc/boucle/", follow=True)
     assert "a échoué" in response.content.decode()
     assert sum(key_server.requests.values()) == 0
@@ -460,11 +511,17 @@ def test_keys_published_at_a_private_address_are_never_fetched(territory, settin
     # metadata service: refused at connection time.
     server = KeyServer(jwks_uri="http://169.254.169.254/latest/meta-data/")
     try:
-        make_oidc_provider("meta", server.issuer, client_id="civis-meta", client_secret="s",
-                           authority=territory["region"])
+        make_oidc_provider(
+            "meta",
+            server.issuer,
+            client_id="civis-meta",
+            client_secret="s",
+            authority=territory["region"],
+        )
         token = server.sign(server.logout_claims("civis-meta"))
-        response = Client().post("/connexion/oidc/meta/deconnexion-backchannel/",
-                                 {"logout_token": token})
+        response = Client().post(
+            "/connexion/oidc/meta/deconnexion-backchannel/", {"logout_token": token}
+        )
         assert response.status_code == 400
         assert "destination refused: 169.254.169.254 (metadata)" in caplog.text
     finally:
@@ -474,10 +531,16 @@ def test_keys_published_at_a_private_address_are_never_fetched(territory, settin
 def test_the_provider_timeout_is_capped_at_ten_seconds(territory):
     from identity.oidc import provider_settings
 
-    provider = make_oidc_provider("lent", "https://sso.example.fr", client_id="c",
-                                  client_secret="s", authority=territory["region"],
-                                  timeout=32767, token_endpoint="https://sso.example.fr/t",
-                                  authorization_endpoint="https://sso.example.fr/a",
-                                  userinfo_endpoint="https://sso.example.fr/u",
-                                  jwks_uri="https://sso.example.fr/k")
+    provider = make_oidc_provider(
+        "lent",
+        "https://sso.example.fr",
+        client_id="c",
+        client_secret="s",
+        authority=territory["region"],
+        timeout=32767,
+        token_endpoint="https://sso.example.fr/t",
+        authorization_endpoint="https://sso.example.fr/a",
+        userinfo_endpoint="https://sso.example.fr/u",
+        jwks_uri="https://sso.example.fr/k",
+    )
     assert provider_settings(provider)["OIDC_TIMEOUT"] == 10

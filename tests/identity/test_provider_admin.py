@@ -32,12 +32,23 @@ SECRET = "a-long-client-secret-0123456789"
 
 
 def _provider(owner: Authority, **overrides) -> dict:
-    data = {"name": "Keycloak de la métropole", "slug": "metropole", "kind": "agent",
-            "enabled": "on", "issuer": "https://sso.example.fr/realms/metropole",
-            "client_id": "civis", "client_secret": SECRET,
-            "scopes": "openid email profile", "authority": owner.pk,
-            "authority_claim": "siret", "role_claim": "groups", "role_mapping": "{}",
-            "email_domains": "", "signing_algorithms": "RS256", "timeout": "5"}
+    data = {
+        "name": "Keycloak de la métropole",
+        "slug": "metropole",
+        "kind": "agent",
+        "enabled": "on",
+        "issuer": "https://sso.example.fr/realms/metropole",
+        "client_id": "civis",
+        "client_secret": SECRET,
+        "scopes": "openid email profile",
+        "authority": owner.pk,
+        "authority_claim": "siret",
+        "role_claim": "groups",
+        "role_mapping": "{}",
+        "email_domains": "",
+        "signing_algorithms": "RS256",
+        "timeout": "5",
+    }
     data.update(overrides)
     return data
 
@@ -47,8 +58,9 @@ def test_a_provider_the_service_refuses_is_a_form_error_and_nothing_is_saved(cli
     metropole = make_authority("epci", name="Bordeaux Métropole", parent=region)
     merignac = make_authority(name="Mérignac", parent=metropole)
     admin = make_user("admin-metropole", kind=User.Kind.AGENT)
-    membership_grant(actor=None, user=admin, authority=metropole,
-                     role=Membership.Role.TERRITORY_ADMIN)
+    membership_grant(
+        actor=None, user=admin, authority=metropole, role=Membership.Role.TERRITORY_ADMIN
+    )
     client.force_login(admin)
     add = reverse("civis_oidc_providers:add")
     # The form accepts the text; the service refuses symmetric signatures.
@@ -79,63 +91,107 @@ def metropole_admin(territory):
 
 
 def provider_row(authority: Authority | None, **fields) -> OIDCProvider:
-    values = {"slug": "merignac", "name": "Mérignac", "issuer": "https://sso.example.fr/m",
-              "client_id": "civis", "client_secret": SECRET, "authority": authority}
+    values = {
+        "slug": "merignac",
+        "name": "Mérignac",
+        "issuer": "https://sso.example.fr/m",
+        "client_id": "civis",
+        "client_secret": SECRET,
+        "authority": authority,
+    }
     values.update(fields)
     return OIDCProvider(**values)
 
 
 # --- #2: who registers a provider, and changes its issuer -------------------------------------
 
+
 def test_providers_are_managed_only_for_authorities_strictly_below_a_territory_admin(
-        territory, metropole_admin):
+    territory, metropole_admin
+):
     with pytest.raises(PermissionDenied):
-        services.oidc_provider_save(actor=metropole_admin,
-                                    provider=provider_row(territory["metropole"], slug="m"))
+        services.oidc_provider_save(
+            actor=metropole_admin, provider=provider_row(territory["metropole"], slug="m")
+        )
     services.oidc_provider_save(actor=metropole_admin, provider=provider_row(territory["merignac"]))
     # A provider of their own authority, registered by a superuser, is out of their hands.
-    own = make_oidc_provider("metropole", "https://sso.example.fr/metropole", client_id="c",
-                             client_secret="s", authority=territory["metropole"])
+    own = make_oidc_provider(
+        "metropole",
+        "https://sso.example.fr/metropole",
+        client_id="c",
+        client_secret="s",
+        authority=territory["metropole"],
+    )
     own.name = "Renommé"
     with pytest.raises(PermissionDenied):
         services.oidc_provider_save(actor=metropole_admin, provider=own)
 
 
 def test_the_admin_lists_and_opens_only_the_providers_below(client, territory, metropole_admin):
-    below = make_oidc_provider("merignac", "https://sso.example.fr/merignac", client_id="c",
-                               client_secret="s", authority=territory["merignac"])
-    own = make_oidc_provider("metropole", "https://sso.example.fr/metropole", client_id="c",
-                             client_secret="s", authority=territory["metropole"],
-                             name="Fournisseur de la métropole")
+    below = make_oidc_provider(
+        "merignac",
+        "https://sso.example.fr/merignac",
+        client_id="c",
+        client_secret="s",
+        authority=territory["merignac"],
+    )
+    own = make_oidc_provider(
+        "metropole",
+        "https://sso.example.fr/metropole",
+        client_id="c",
+        client_secret="s",
+        authority=territory["metropole"],
+        name="Fournisseur de la métropole",
+    )
     client.force_login(metropole_admin)
     listing = client.get(reverse("civis_oidc_providers:index")).content.decode()
     assert below.name in listing and own.name not in listing
     assert client.get(reverse("civis_oidc_providers:edit", args=[below.pk])).status_code == 200
-    assert client.get(reverse("civis_oidc_providers:edit", args=[own.pk])).status_code in (
-        403, 404)
+    assert client.get(reverse("civis_oidc_providers:edit", args=[own.pk])).status_code in (403, 404)
     form = client.get(reverse("civis_oidc_providers:add")).content.decode()
     assert "Mérignac" in form and "Bordeaux Métropole</option>" not in form
 
 
-def test_an_issuer_already_used_by_another_provider_is_left_to_superusers(territory,
-                                                                           metropole_admin):
-    make_oidc_provider("region", "https://sso.example.fr/region", client_id="c",
-                       client_secret="s", authority=territory["region"])
+def test_an_issuer_already_used_by_another_provider_is_left_to_superusers(
+    territory, metropole_admin
+):
+    make_oidc_provider(
+        "region",
+        "https://sso.example.fr/region",
+        client_id="c",
+        client_secret="s",
+        authority=territory["region"],
+    )
     with pytest.raises(ValidationError) as refused:
-        services.oidc_provider_save(actor=metropole_admin, provider=provider_row(
-            territory["merignac"], issuer="https://sso.example.fr/region"))
+        services.oidc_provider_save(
+            actor=metropole_admin,
+            provider=provider_row(territory["merignac"], issuer="https://sso.example.fr/region"),
+        )
     assert "déjà celui d'un autre fournisseur" in str(refused.value)
     root = make_user("root", is_superuser=True)
-    services.oidc_provider_save(actor=root, provider=provider_row(
-        territory["merignac"], issuer="https://sso.example.fr/region"))
+    services.oidc_provider_save(
+        actor=root,
+        provider=provider_row(territory["merignac"], issuer="https://sso.example.fr/region"),
+    )
 
 
 def test_the_key_url_of_a_provider_with_linked_accounts_is_changed_by_superusers_only(
-        territory, metropole_admin):
-    provider = make_oidc_provider("merignac", "https://sso.example.fr/m", client_id="c",
-                                  client_secret="s", authority=territory["merignac"])
-    services.federated_sign_in(source=provider.source, issuer=provider.issuer, subject="alice",
-                               kind=User.Kind.AGENT, login="alice")
+    territory, metropole_admin
+):
+    provider = make_oidc_provider(
+        "merignac",
+        "https://sso.example.fr/m",
+        client_id="c",
+        client_secret="s",
+        authority=territory["merignac"],
+    )
+    services.federated_sign_in(
+        source=provider.source,
+        issuer=provider.issuer,
+        subject="alice",
+        kind=User.Kind.AGENT,
+        login="alice",
+    )
     provider.jwks_uri = "https://elsewhere.example.fr/jwks"
     with pytest.raises(ValidationError) as refused:
         services.oidc_provider_save(actor=metropole_admin, provider=provider)
@@ -145,23 +201,39 @@ def test_the_key_url_of_a_provider_with_linked_accounts_is_changed_by_superusers
     services.oidc_provider_save(actor=metropole_admin, provider=provider)
 
 
-def test_a_superuser_repointing_a_shared_issuer_unlinks_only_when_no_provider_keeps_it(
-        territory):
+def test_a_superuser_repointing_a_shared_issuer_unlinks_only_when_no_provider_keeps_it(territory):
     root = make_user("root", is_superuser=True)
-    first = make_oidc_provider("a", "https://sso.example.fr/x", client_id="a",
-                               client_secret="s", authority=territory["merignac"])
-    second = make_oidc_provider("b", "https://sso.example.fr/x", client_id="b",
-                                client_secret="s", authority=territory["bordeaux"])
-    services.federated_sign_in(source=first.source, issuer=first.issuer, subject="alice",
-                               kind=User.Kind.AGENT, login="alice")
+    first = make_oidc_provider(
+        "a",
+        "https://sso.example.fr/x",
+        client_id="a",
+        client_secret="s",
+        authority=territory["merignac"],
+    )
+    second = make_oidc_provider(
+        "b",
+        "https://sso.example.fr/x",
+        client_id="b",
+        client_secret="s",
+        authority=territory["bordeaux"],
+    )
+    services.federated_sign_in(
+        source=first.source,
+        issuer=first.issuer,
+        subject="alice",
+        kind=User.Kind.AGENT,
+        login="alice",
+    )
     first.issuer = "https://sso.example.fr/y"
     services.oidc_provider_save(actor=root, provider=first)
     assert ExternalIdentity.objects.count() == 1  # "b" still speaks for the old issuer
     second.issuer = "https://sso.example.fr/y"
     services.oidc_provider_save(actor=root, provider=second)
     assert not ExternalIdentity.objects.exists()
-    unlinked = [e.detail["identities_unlinked"] for e in AuditEvent.objects.filter(
-        detail__change="oidc_provider").order_by("pk")]
+    unlinked = [
+        e.detail["identities_unlinked"]
+        for e in AuditEvent.objects.filter(detail__change="oidc_provider").order_by("pk")
+    ]
     assert unlinked == [0, 1]
 
 
@@ -189,8 +261,9 @@ REFUSED_URLS = {
 def test_an_issuer_the_portal_must_not_call_is_refused_in_french(territory, url, settings):
     settings.CIVIS_OIDC_ALLOW_HTTP_LOOPBACK = False  # production: no test provider on loopback
     with pytest.raises(ValidationError) as refused:
-        services.oidc_provider_save(actor=None, provider=provider_row(territory["merignac"],
-                                                                      issuer=url))
+        services.oidc_provider_save(
+            actor=None, provider=provider_row(territory["merignac"], issuer=url)
+        )
     assert REFUSED_URLS[url] in " ".join(refused.value.message_dict["issuer"])
     assert not OIDCProvider.objects.exists()
 
@@ -198,24 +271,37 @@ def test_an_issuer_the_portal_must_not_call_is_refused_in_french(territory, url,
 def test_private_networks_and_loopback_are_allowed_only_by_their_settings(territory, settings):
     settings.CIVIS_OIDC_ALLOW_HTTP_LOOPBACK = False
     settings.CIVIS_OIDC_ALLOW_PRIVATE_NETWORKS = True
-    services.oidc_provider_save(actor=None, provider=provider_row(
-        territory["merignac"], issuer="https://10.1.2.3/realms/x"))
+    services.oidc_provider_save(
+        actor=None, provider=provider_row(territory["merignac"], issuer="https://10.1.2.3/realms/x")
+    )
     with pytest.raises(ValidationError):  # https still required; metadata still refused
-        services.oidc_provider_save(actor=None, provider=provider_row(
-            territory["bordeaux"], slug="b", issuer="http://10.1.2.3/realms/y"))
+        services.oidc_provider_save(
+            actor=None,
+            provider=provider_row(
+                territory["bordeaux"], slug="b", issuer="http://10.1.2.3/realms/y"
+            ),
+        )
     with pytest.raises(ValidationError):
-        services.oidc_provider_save(actor=None, provider=provider_row(
-            territory["bordeaux"], slug="b", issuer="https://169.254.169.254/"))
+        services.oidc_provider_save(
+            actor=None,
+            provider=provider_row(
+                territory["bordeaux"], slug="b", issuer="https://169.254.169.254/"
+            ),
+        )
     settings.CIVIS_OIDC_ALLOW_PRIVATE_NETWORKS = False
     settings.CIVIS_OIDC_ALLOW_HTTP_LOOPBACK = True  # debug, or the tests' provider
-    services.oidc_provider_save(actor=None, provider=provider_row(
-        territory["bordeaux"], slug="b", issuer="http://127.0.0.1:9000"))
+    services.oidc_provider_save(
+        actor=None,
+        provider=provider_row(territory["bordeaux"], slug="b", issuer="http://127.0.0.1:9000"),
+    )
 
 
 def test_an_endpoint_override_is_held_to_the_same_rules(client, territory, metropole_admin):
     client.force_login(metropole_admin)
-    response = client.post(reverse("civis_oidc_providers:add"), _provider(
-        territory["merignac"], jwks_uri="https://169.254.169.254/latest/meta-data/"))
+    response = client.post(
+        reverse("civis_oidc_providers:add"),
+        _provider(territory["merignac"], jwks_uri="https://169.254.169.254/latest/meta-data/"),
+    )
     assert response.status_code == 200
     assert "métadonnées" in response.content.decode()
     assert not OIDCProvider.objects.exists()
@@ -223,8 +309,9 @@ def test_an_endpoint_override_is_held_to_the_same_rules(client, territory, metro
 
 def test_a_timeout_above_ten_seconds_is_refused(client, territory, metropole_admin):
     client.force_login(metropole_admin)
-    response = client.post(reverse("civis_oidc_providers:add"),
-                           _provider(territory["merignac"], timeout="32767"))
+    response = client.post(
+        reverse("civis_oidc_providers:add"), _provider(territory["merignac"], timeout="32767")
+    )
     assert response.status_code == 200
     assert "inférieure ou égale à 10" in response.content.decode()
     assert not OIDCProvider.objects.exists()
@@ -232,38 +319,57 @@ def test_a_timeout_above_ten_seconds_is_refused(client, territory, metropole_adm
 
 # --- #11: client secrets encrypted at rest, never shown again ---------------------------------
 
+
 def raw_secret(provider: OIDCProvider) -> str:
     """The column as the database holds it (the ORM would decrypt it)."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT client_secret FROM identity_oidcprovider WHERE id = %s",
-                       [provider.pk])
+        cursor.execute(
+            "SELECT client_secret FROM identity_oidcprovider WHERE id = %s", [provider.pk]
+        )
         return cursor.fetchone()[0]
 
 
 def test_the_client_secret_is_encrypted_in_the_database(territory):
-    provider = make_oidc_provider("merignac", "https://sso.example.fr/m", client_id="c",
-                                  client_secret=SECRET, authority=territory["merignac"])
+    provider = make_oidc_provider(
+        "merignac",
+        "https://sso.example.fr/m",
+        client_id="c",
+        client_secret=SECRET,
+        authority=territory["merignac"],
+    )
     raw = raw_secret(provider)
     assert SECRET not in raw and raw.startswith("gAAAA")  # a Fernet token
     assert OIDCProvider.objects.get().client_secret == SECRET
 
 
-def test_the_edit_page_never_shows_the_secret_and_an_empty_field_keeps_it(client, territory,
-                                                                         metropole_admin):
-    provider = make_oidc_provider("merignac", "https://sso.example.fr/m", client_id="civis",
-                                  client_secret=SECRET, authority=territory["merignac"],
-                                  name="Keycloak de Mérignac")
+def test_the_edit_page_never_shows_the_secret_and_an_empty_field_keeps_it(
+    client, territory, metropole_admin
+):
+    provider = make_oidc_provider(
+        "merignac",
+        "https://sso.example.fr/m",
+        client_id="civis",
+        client_secret=SECRET,
+        authority=territory["merignac"],
+        name="Keycloak de Mérignac",
+    )
     client.force_login(metropole_admin)
     edit = reverse("civis_oidc_providers:edit", args=[provider.pk])
     page = client.get(edit).content.decode()
     assert SECRET not in page and raw_secret(provider) not in page
     assert "Secret actuel : défini" in page
-    data = _provider(territory["merignac"], slug="merignac", name="Keycloak de Mérignac",
-                     issuer="https://sso.example.fr/m", client_secret="")
+    data = _provider(
+        territory["merignac"],
+        slug="merignac",
+        name="Keycloak de Mérignac",
+        issuer="https://sso.example.fr/m",
+        client_secret="",
+    )
     assert client.post(edit, data).status_code == 302
     assert OIDCProvider.objects.get().client_secret == SECRET  # empty: kept
-    assert client.post(edit, {**data, "client_secret": "a-new-secret-9876543210"}
-                       ).status_code == 302
+    assert (
+        client.post(edit, {**data, "client_secret": "a-new-secret-9876543210"}).status_code == 302
+    )
     assert OIDCProvider.objects.get().client_secret == "a-new-secret-9876543210"
     changes = AuditEvent.objects.filter(detail__change="oidc_provider").order_by("pk")
     assert [e.detail["secret_changed"] for e in changes] == [False, True]
@@ -274,8 +380,9 @@ def test_the_edit_page_never_shows_the_secret_and_an_empty_field_keeps_it(client
 
 def test_a_new_provider_needs_a_secret(client, territory, metropole_admin):
     client.force_login(metropole_admin)
-    response = client.post(reverse("civis_oidc_providers:add"),
-                           _provider(territory["merignac"], client_secret=""))
+    response = client.post(
+        reverse("civis_oidc_providers:add"), _provider(territory["merignac"], client_secret="")
+    )
     assert response.status_code == 200 and not OIDCProvider.objects.exists()
 
 
@@ -284,8 +391,13 @@ def test_the_field_key_rotates(territory, settings):
 
     old = settings.CIVIS_FIELD_ENCRYPTION_KEYS[0]
     new = Fernet.generate_key().decode()
-    provider = make_oidc_provider("merignac", "https://sso.example.fr/m", client_id="c",
-                                  client_secret=SECRET, authority=territory["merignac"])
+    provider = make_oidc_provider(
+        "merignac",
+        "https://sso.example.fr/m",
+        client_id="c",
+        client_secret=SECRET,
+        authority=territory["merignac"],
+    )
     # The new key first: it encrypts; the old one still decrypts.
     settings.CIVIS_FIELD_ENCRYPTION_KEYS = [new, old]
     assert OIDCProvider.objects.get().client_secret == SECRET
@@ -303,13 +415,22 @@ def test_the_field_key_rotates(territory, settings):
 def _run_django(env_overrides: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CIVIS_")}
     env.update(env_overrides)
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=django_settings.BASE_DIR,
-                          env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=django_settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_production_refuses_to_start_without_a_field_encryption_key(tmp_path):
-    base = {"CIVIS_DEBUG": "0", "CIVIS_SECRET_KEY": "a-production-like-secret-key-0123456789",
-            "CIVIS_VAR_DIR": str(tmp_path)}
+    base = {
+        "CIVIS_DEBUG": "0",
+        "CIVIS_SECRET_KEY": "a-production-like-secret-key-0123456789",
+        "CIVIS_VAR_DIR": str(tmp_path),
+    }
     missing = _run_django(base, "check")
     assert missing.returncode != 0
     assert "CIVIS_FIELD_ENCRYPTION_KEY is not set" in missing.stderr
@@ -335,16 +456,24 @@ def test_the_migration_encrypts_existing_secrets_and_keys_identities_by_issuer()
                 " email_domains, signing_algorithms, timeout, authorization_endpoint, "
                 "token_endpoint, userinfo_endpoint, jwks_uri, end_session_endpoint) VALUES "
                 "('m', 'M', 'citizen', %s, 'https://sso.example.fr/m', 'c', %s, 'openid', '',"
-                " '', '{}', '', 'RS256', 300, '', '', '', '', '')", [True, SECRET])
-            cursor.execute("INSERT INTO identity_user (password, is_superuser, username, "
-                           "first_name, last_name, email, is_staff, is_active, date_joined, "
-                           "kind) VALUES ('!', %s, 'alice', '', '', '', %s, %s, "
-                           "CURRENT_TIMESTAMP, 'citizen')", [False, False, True])
+                " '', '{}', '', 'RS256', 300, '', '', '', '', '')",
+                [True, SECRET],
+            )
+            cursor.execute(
+                "INSERT INTO identity_user (password, is_superuser, username, "
+                "first_name, last_name, email, is_staff, is_active, date_joined, "
+                "kind) VALUES ('!', %s, 'alice', '', '', '', %s, %s, "
+                "CURRENT_TIMESTAMP, 'citizen')",
+                [False, False, True],
+            )
             cursor.execute("SELECT id FROM identity_user WHERE username = 'alice'")
             user_id = cursor.fetchone()[0]
-            cursor.execute("INSERT INTO identity_externalidentity (provider, subject, user_id,"
-                           " login, created_at) VALUES ('oidc:m', 'alice', %s, '', "
-                           "CURRENT_TIMESTAMP)", [user_id])
+            cursor.execute(
+                "INSERT INTO identity_externalidentity (provider, subject, user_id,"
+                " login, created_at) VALUES ('oidc:m', 'alice', %s, '', "
+                "CURRENT_TIMESTAMP)",
+                [user_id],
+            )
         executor = MigrationExecutor(connection)
         executor.migrate(latest)
         from identity.models import ExternalIdentity
