@@ -57,7 +57,7 @@ def main() -> int:
         with tempfile.TemporaryDirectory(prefix="civis-bench-") as workdir:
             out = Path(workdir) / "result.json"
             print(f"== {database}: construction et mesures…", flush=True)
-            subprocess.run(
+            subprocess.run(  # noqa: S603 (our own worker, our own arguments)
                 [sys.executable, "-m", "bench.worker", str(out)],
                 env=_env(database, workdir),
                 cwd=ROOT,

@@ -71,7 +71,9 @@ def start_provider(tmp_dir: Path, live_url: str) -> tuple[subprocess.Popen, OIDC
                 "client_secret": secret,
                 "redirect_uris": [TESTSERVER + CALLBACK, live_url + CALLBACK],
                 "post_logout_redirect_uris": [TESTSERVER + "/", live_url + "/"],
-                "backchannel_logout_uri": f"{live_url}/connexion/oidc/{slug}/deconnexion-backchannel/",
+                "backchannel_logout_uri": (
+                    f"{live_url}/connexion/oidc/{slug}/deconnexion-backchannel/"
+                ),
                 "backchannel_logout_session_required": True,
                 "grant_types": ["authorization_code"],
                 "response_types": ["code"],
