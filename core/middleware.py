@@ -26,9 +26,9 @@ def permissions_policy(features: dict[str, list[str]]) -> str:
 
 
 @cache
-def _form_action_sources() -> Callable[[], list[str]] | None:
+def _form_action_sources() -> Callable[[HttpRequest], list[str]] | None:
     path = getattr(settings, "CIVIS_CSP_FORM_ACTION_SOURCES", "")
-    found: Callable[[], list[str]] | None = import_string(path) if path else None
+    found: Callable[[HttpRequest], list[str]] | None = import_string(path) if path else None
     return found
 
 
@@ -62,7 +62,7 @@ class SecurityHeadersMiddleware:
         sources = _form_action_sources()
         extra: list[str] = [*getattr(settings, "CIVIS_CSP_FORM_ACTION", [])]
         if sources is not None:
-            extra += sources()
+            extra += sources(request)
         if not extra or "form-action" not in policy:
             return policy
         return {**policy, "form-action": [*policy["form-action"], *extra]}

@@ -92,19 +92,24 @@ def _origin(url: str) -> str | None:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def oidc_form_origins() -> list[str]:
+def oidc_form_origins(request: HttpRequest) -> list[str]:
     """Origins of the enabled OpenID providers (settings: CIVIS_CSP_FORM_ACTION_SOURCES).
 
     The agent form (POST /connexion/agent/) and the sign-out button (POST /deconnexion/)
     answer with a redirect to the provider, and browsers apply the page's ``form-action`` to
     that redirect: without these origins, sign-in through an agent's provider and single
-    sign-out would be blocked. One small query per HTML page, no cache: a provider enabled
-    in the admin works at once. Endpoints found only through discovery on another origin
-    go in CIVIS_CSP_FORM_ACTION."""
+    sign-out would be blocked. Only pages holding such a form pay the small query: the sign-in
+    page, and every page of a signed-in person (the sign-out button). No cache: a provider
+    enabled in the admin works at once. Endpoints found only through discovery on another
+    origin go in CIVIS_CSP_FORM_ACTION."""
     from identity.models import OIDCProvider
 
     found: set[str] = set()
     try:
+        match = getattr(request, "resolver_match", None)
+        user = getattr(request, "user", None)
+        if not (match and match.url_name == "login") and not (user and user.is_authenticated):
+            return []
         rows = list(
             OIDCProvider.objects.filter(enabled=True).values_list(
                 "issuer", "authorization_endpoint", "end_session_endpoint"

@@ -62,7 +62,7 @@ def test_a_template_script_gets_the_nonce_of_the_header(rf):
     assert f"'nonce-{nonce}'" in directives(response)["script-src"]
 
 
-def test_form_action_lists_the_enabled_oidc_providers_only(client):
+def test_form_action_lists_the_enabled_oidc_providers_only(client, territory):
     make_oidc_provider(
         "agents",
         "https://sso.example.fr/realms/mairie",
@@ -77,6 +77,11 @@ def test_form_action_lists_the_enabled_oidc_providers_only(client):
     assert found["form-action"] == "'self' https://logout.example.fr https://sso.example.fr"
     # Non-HTML answers are not worth a query: the static policy.
     assert directives(client.get("/api/v1/documents/"))["form-action"] == "'self'"
+    # An anonymous page has no form leading to a provider; a signed-in one has sign-out.
+    assert directives(client.get("/recherche/"))["form-action"] == "'self'"
+    client.force_login(territory.citizen)
+    found = directives(client.get("/recherche/"))
+    assert found["form-action"] == "'self' https://logout.example.fr https://sso.example.fr"
 
 
 def test_downloads_keep_their_own_sandboxed_policy(client, publish):
