@@ -411,9 +411,9 @@ WAGTAIL_PRIVATE_PAGE_OPTIONS = {"password": False}
 # --- Content-Security-Policy ---
 # Django's CSP middleware sends SECURE_CSP on every response (downloads keep their own
 # sandboxed policy, documents/http.py); the portal runs no inline script or style: a script
-# it ever needs carries nonce="{{ csp_nonce }}". Wagtail's admin writes inline scripts
-# (date pickers, inline panels) and style attributes, so /admin/ gets its own policy with
-# 'unsafe-inline' for those two only. form-action also lists the enabled OIDC providers'
+# it ever needs carries nonce="{{ csp_nonce }}". Wagtail's page editor runs inline scripts
+# (tests/browser/test_csp.py sees them blocked otherwise), so /admin/ gets its own policy with
+# 'unsafe-inline' for scripts and styles only. form-action also lists the enabled OIDC providers'
 # origins (core.middleware), because sign-in and sign-out forms redirect to them.
 _CSP_COMMON = {
     "default-src": [CSP.SELF],
