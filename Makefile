@@ -27,18 +27,25 @@ demo: venv
 	CIVIS_DEBUG=1 $(BIN)/python manage.py migrate --noinput -v 0
 	CIVIS_DEBUG=1 $(BIN)/python manage.py civis_demo
 	CIVIS_DEBUG=1 $(BIN)/python manage.py civis_reindex
+	@# What fell due while the demo was stopped; the worker below does the rest at its time.
+	CIVIS_DEBUG=1 $(BIN)/python manage.py civis_publish_scheduled
 	@echo ""
 	@echo "Civis Data tourne sur http://127.0.0.1:$(PORT)/  (administration : http://127.0.0.1:$(PORT)/admin/)"
-	@echo "Tâches de fond (extraction du texte, index) : var/worker.log. Arrêt : Ctrl+C"
+	@echo "Tâches de fond (extraction du texte, index, mises en ligne programmées et fins d'affichage) : var/worker.log. Arrêt : Ctrl+C"
 	@CIVIS_DEBUG=1 $(BIN)/python manage.py db_worker --backend civis --no-startup-delay \
 		> var/worker.log 2>&1 & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	CIVIS_DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
+# Two test processes (pytest-xdist), a test file each at a time: CI runs the suite twice (SQLite,
+# then PostgreSQL) on 2 cores. TEST_WORKERS=0 runs everything in this process.
+TEST_WORKERS ?= 2
+
 test: venv
 	@if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then \
 		(cd tests/oidc && npm ci --no-audit --no-fund --loglevel=error); \
-	else echo "node/npm not found: the OIDC tests will be skipped" >&2; fi
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+		(cd tests/browser/axe && npm ci --no-audit --no-fund --loglevel=error); \
+	else echo "node/npm not found: the OIDC and axe-core tests will be skipped" >&2; fi
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # Search latency on SQLite and PostgreSQL against a naive baseline (BENCH_DOCS=20000 for a
 # quick run; BENCH_DATABASES=sqlite without a PostgreSQL server). Writes bench/results.json.
@@ -48,7 +55,7 @@ bench: venv
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	CIVIS_DEBUG=1 $(BIN)/mypy civis core audit identity documents search bench
+	CIVIS_DEBUG=1 $(BIN)/mypy civis core audit identity documents search opendata procedures bench
 	$(BIN)/lint-imports
 	CIVIS_DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 

@@ -11,15 +11,19 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
+from civis.portal.api import router as portal_router
 from core.api import CivisJSONRenderer, api_throttles, install_error_handlers
 from documents.api import router as documents_router
+from opendata.api import router as opendata_router
+from procedures.api import router as procedures_router
 from search.api import router as search_router
 
 api = NinjaAPI(
     title="Civis Data API",
     version="v1",
     description=(
-        "Les documents publiés par les collectivités du territoire, et leur recherche. "
+        "Les documents publiés par les collectivités du territoire, leur recherche, et leurs "
+        "jeux de données ouverts (`/datasets/`, lecture publique ouverte à toutes les origines). "
         "Chaque appel ne voit que ce que l'appelant peut lire (anonyme, ou connecté au "
         'portail). Les erreurs sont en JSON : `{"error": "…", "field": "…"}` — 400 '
         "pour un paramètre invalide, 404 pour un document introuvable ou illisible, 429 "
@@ -34,3 +38,6 @@ api = NinjaAPI(
 install_error_handlers(api)
 api.add_router("/documents/", documents_router)
 api.add_router("/search/", search_router)
+api.add_router("/communes/", portal_router)
+api.add_router("/datasets/", opendata_router)
+api.add_router("/procedures/", procedures_router)

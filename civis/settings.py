@@ -74,6 +74,8 @@ INSTALLED_APPS = [
     "identity",
     "documents",
     "search",
+    "opendata",
+    "procedures",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
@@ -281,6 +283,12 @@ STORAGES = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 CIVIS_MAX_UPLOAD_MB = env_int("CIVIS_MAX_UPLOAD_MB", 50)
 CIVIS_AUDIT_RETENTION_DAYS = env_int("CIVIS_AUDIT_RETENTION_DAYS", 365)
+# Bulk upload (documents/services/bulk.py): files per batch, a ZIP's entries counted one by one,
+# and their total size. Django refuses (400) a request carrying more than
+# DATA_UPLOAD_MAX_NUMBER_FILES files before any view runs: kept above the batch limit.
+CIVIS_BULK_MAX_FILES = env_int("CIVIS_BULK_MAX_FILES", 50)
+CIVIS_BULK_MAX_MB = env_int("CIVIS_BULK_MAX_MB", 200)
+DATA_UPLOAD_MAX_NUMBER_FILES = max(100, CIVIS_BULK_MAX_FILES + 10)
 
 # --- Malware scanning ---
 # Every upload is scanned by ClamAV's clamd before anything is stored (documents/scanning.py):
@@ -327,6 +335,36 @@ if CIVIS_ELASTICSEARCH_URL:
 # --- Wagtail --------------------------------------------------------------------------------
 WAGTAIL_SITE_NAME = os.environ.get("CIVIS_SITE_NAME", "Civis Data")
 WAGTAILADMIN_BASE_URL = os.environ.get("CIVIS_BASE_URL", "http://127.0.0.1:8000")
+
+# --- Outgoing mail (a reporter told the outcome of their report, …) ---
+# An SMTP server when CIVIS_SMTP_HOST is set (production); otherwise each message is written
+# as a file under var/mail/ so the demo needs no mail server and what it sends can be read.
+CIVIS_SMTP_HOST = os.environ.get("CIVIS_SMTP_HOST", "")
+DEFAULT_FROM_EMAIL = os.environ.get(
+    "CIVIS_FROM_EMAIL", "Civis Data <ne-pas-repondre@civis.localhost>"
+)
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+if CIVIS_SMTP_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = CIVIS_SMTP_HOST
+    EMAIL_PORT = env_int("CIVIS_SMTP_PORT", 587)
+    EMAIL_HOST_USER = os.environ.get("CIVIS_SMTP_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("CIVIS_SMTP_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("CIVIS_SMTP_STARTTLS", True)
+    EMAIL_TIMEOUT = 10
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+
+# --- Open data ---
+# Reports (a-posteriori moderation) one address may file per hour; the count lives in the
+# cache under a salted hash of the address, never in the database.
+CIVIS_REPORTS_PER_HOUR = env_int("CIVIS_REPORTS_PER_HOUR", 5)
+# Online procedures' webhooks may reach loopback and private addresses (tests, a back-office on
+# the same host); by default they are refused like any request the server makes for a user.
+CIVIS_WEBHOOK_ALLOW_LOOPBACK = env_bool("CIVIS_WEBHOOK_ALLOW_LOOPBACK", False)
+# Who runs the portal, as the DCAT catalog's publisher (default: the site name).
+CIVIS_CATALOG_PUBLISHER = os.environ.get("CIVIS_CATALOG_PUBLISHER", "")
 
 # --- Admin accounts: no self-service e-mail change ---
 # Everyone in the Wagtail admin is an agent (or a superuser): their address comes from their

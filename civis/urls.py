@@ -18,7 +18,11 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("", include("search.urls")),
     path("", include("identity.urls")),
-    path("mon-espace/", documents_views.citizen_space, name="citizen_space"),
+    path("", include("civis.portal.urls")),
+    path("", include("opendata.urls")),
+    # Online procedures: /demarches/… and /mon-espace/demarches/…, /mon-espace/mes-donnees/.
+    path("", include("procedures.urls")),
+    path("mon-espace/", portal_views.citizen_space, name="citizen_space"),
     path("documents/flux/", LatestDocumentsFeed(), name="documents_feed"),
     path("documents/<int:document_id>/", documents_views.document_detail, name="document_detail"),
     path(

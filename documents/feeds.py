@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.sitemaps import Sitemap
 from django.contrib.syndication.views import Feed
@@ -29,15 +30,26 @@ def public_documents() -> QuerySet[Document]:
 
 
 class LatestDocumentsFeed(_DocumentFeed):
-    title = "Civis Data — dernières publications"
     link = "/documents/flux/"
     description = "Les derniers documents publics des collectivités du territoire."
+    language = "fr"
+
+    def title(self) -> str:
+        return f"{settings.WAGTAIL_SITE_NAME} — dernières publications"
 
     def items(self) -> list[Document]:
         return list(public_documents().order_by("-published_on", "-pk")[:50])
 
     def item_title(self, item: Document) -> str:
-        return f"{item.title} — {item.owner.name}"
+        # The title alone: a screen reader reading the list hears each title once, not the
+        # authority's name fifty times; the authority is the item's author and category.
+        return item.title
+
+    def item_author_name(self, item: Document) -> str:
+        return item.owner.name
+
+    def item_categories(self, item: Document) -> list[str]:
+        return [item.owner.name, item.get_document_type_display()]
 
     def item_description(self, item: Document) -> str:
         return item.summary

@@ -45,7 +45,14 @@ class Audience(models.TextChoices):
 
 
 class Status(models.TextChoices):
+    """Only ``PUBLISHED`` documents are read by their audience; every other state is seen by
+    editors only. ``SCHEDULED`` goes live by itself at ``go_live_at`` (the background worker);
+    ``IN_REVIEW`` waits for a publisher of the owner (authorities whose publishing policy asks
+    for review)."""
+
     DRAFT = "draft", _("Brouillon")
+    IN_REVIEW = "in_review", _("En attente de validation")
+    SCHEDULED = "scheduled", _("Programmé")
     PUBLISHED = "published", _("Publié")
     WITHDRAWN = "withdrawn", _("Retiré")
 
@@ -104,6 +111,26 @@ class Document(models.Model):
         on_delete=models.PROTECT,
         related_name="personal_documents",
     )
+    go_live_at = models.DateTimeField(
+        _("mise en ligne programmée"),
+        null=True,
+        blank=True,
+        help_text=_("Le document reste invisible au public jusqu'à cette date et cette heure."),
+    )
+    expire_at = models.DateTimeField(
+        _("fin d'affichage"),
+        null=True,
+        blank=True,
+        help_text=_("Le document est retiré automatiquement à cette date et cette heure."),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("créé par"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     current_version = models.ForeignKey(
         "DocumentVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -119,6 +146,9 @@ class Document(models.Model):
             models.Index(fields=["status", "audience", "owner"]),
             models.Index(fields=["owner", "-published_on"]),
             models.Index(fields=["addressee", "-published_on"]),
+            # The scheduler's two sweeps: what goes live, what expires.
+            models.Index(fields=["status", "go_live_at"]),
+            models.Index(fields=["status", "expire_at"]),
         ]
         constraints = [
             models.CheckConstraint(
@@ -134,6 +164,62 @@ class Document(models.Model):
     @property
     def is_public(self) -> bool:
         return self.status == Status.PUBLISHED and self.audience == Audience.PUBLIC
+
+
+class PublishingPolicy(models.Model):
+    """How an authority publishes. With ``review_required``, its agents may prepare drafts and
+    submit them; a publisher of the authority approves (publishes or schedules) or sends them
+    back with a comment."""
+
+    authority = models.OneToOneField(
+        Authority,
+        verbose_name=_("collectivité"),
+        on_delete=models.CASCADE,
+        related_name="publishing_policy",
+    )
+    review_required = models.BooleanField(
+        _("validation avant publication"),
+        default=False,
+        help_text=_(
+            "Les agents préparent des brouillons et les soumettent ; un éditeur de la "
+            "collectivité les valide ou les renvoie avec un commentaire."
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("règle de publication")
+        verbose_name_plural = _("règles de publication")
+
+    def __str__(self) -> str:
+        return f"{self.authority}"
+
+
+class ReviewStep(models.Model):
+    """One step of a document's review, shown on the document (the audit log has it too)."""
+
+    class Action(models.TextChoices):
+        SUBMIT = "submit", _("Soumis pour validation")
+        APPROVE = "approve", _("Validé")
+        SEND_BACK = "send_back", _("Renvoyé pour corrections")
+
+    document = models.ForeignKey("Document", on_delete=models.CASCADE, related_name="review_steps")
+    action = models.CharField(_("étape"), max_length=12, choices=Action.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("par"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("date"), default=timezone.now)
+    comment = models.TextField(_("commentaire"), blank=True)
+
+    class Meta:
+        verbose_name = _("étape de validation")
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.document} — {self.get_action_display()}"
 
 
 def version_upload_to(instance: DocumentVersion, filename: str) -> str:
@@ -217,3 +303,53 @@ class DocumentAuthorityGrant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.authority} — {self.get_level_display()} — {self.document}"
+
+
+class DeliberationDetails(models.Model):
+    """What the SCDL délibérations schema (2.1.5) needs beyond the document itself: the act's
+    own identifier, its ACTES subject (``documents.actes``), the vote and the transmission to
+    the préfecture. One per délibération; the columns map one to one onto the schema's
+    (``DELIB_ID``, ``DELIB_DATE``, ``DELIB_MATIERE_CODE``, ``BUDGET_ANNEE``…)."""
+
+    document = models.OneToOneField(
+        Document, on_delete=models.CASCADE, related_name="deliberation", primary_key=True
+    )
+    act_id = models.CharField(
+        _("identifiant de l'acte"),
+        max_length=64,
+        help_text=_("Numéro interne de la délibération, par exemple 2026-045."),
+    )
+    adopted_on = models.DateField(_("date d'adoption"))
+    subject_code = models.CharField(
+        _("matière (nomenclature ACTES)"),
+        max_length=5,
+        help_text=_("Code de matière ACTES, par exemple 7.1 pour les décisions budgétaires."),
+    )
+    budget_year = models.CharField(
+        _("année du budget"),
+        max_length=9,
+        blank=True,
+        default="",
+        help_text=_("AAAA ou AAAA/AAAA."),
+    )
+    budget_name = models.CharField(_("nom du budget"), max_length=200, blank=True, default="")
+    prefecture_id = models.CharField(
+        _("identifiant de transmission en préfecture"), max_length=64, blank=True, default=""
+    )
+    prefecture_date = models.DateField(
+        _("date de transmission en préfecture"), null=True, blank=True
+    )
+    vote_effectif = models.PositiveIntegerField(
+        _("effectif (membres en exercice)"), null=True, blank=True
+    )
+    vote_reel = models.PositiveIntegerField(_("votants"), null=True, blank=True)
+    vote_pour = models.PositiveIntegerField(_("pour"), null=True, blank=True)
+    vote_contre = models.PositiveIntegerField(_("contre"), null=True, blank=True)
+    vote_abstention = models.PositiveIntegerField(_("abstentions"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("données de délibération")
+        verbose_name_plural = _("données de délibérations")
+
+    def __str__(self) -> str:
+        return f"{self.act_id} — {self.document}"

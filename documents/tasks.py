@@ -43,3 +43,13 @@ def extract_version_text(version_id: int) -> str:
         if updated:
             documents_changed.send(sender=Document, document_ids=[version.document_id])
     return "done"
+
+
+@task(backend="civis")
+def apply_schedule() -> dict[str, list[int]]:
+    """Publish the scheduled documents whose time has come and withdraw those past their end
+    of display. Enqueued for each document's time when it is scheduled (``run_after``); any
+    run does whatever is due, so a late or repeated run is harmless."""
+    from documents.services.schedule import documents_schedule_apply
+
+    return documents_schedule_apply()

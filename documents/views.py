@@ -3,18 +3,21 @@ document the requester may not read answers 404, never 403."""
 
 from __future__ import annotations
 
+import datetime
 from typing import cast
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from audit.models import AuditEvent
 from core.http import client_ip
 from core.params import BadParameter, parse_optional_int
-from documents.http import file_response
+from documents.http import download_name, file_response
 from documents.models import Audience, Document, DocumentType
 from documents.selectors import can_edit, documents_visible_to
 from documents.services import document_access_record
@@ -45,6 +48,11 @@ def document_detail(request: HttpRequest, document_id: int) -> HttpResponse:
         {
             "document": document,
             "version": document.current_version,
+            "download_name": (
+                download_name(document, document.current_version)
+                if document.current_version
+                else ""
+            ),
             "versions": versions,
             "is_editor": editor,
             "tags": list(document.tags.names()),
@@ -71,13 +79,33 @@ def document_download(request: HttpRequest, document_id: int) -> HttpResponseBas
 @require_GET
 def citizen_space(request: HttpRequest) -> HttpResponse:
     """Every document addressed to the signed-in person, by any authority, newest first."""
-    person = cast(User, request.user)  # signed in: login_required above
+    return citizen_space_page(request, last_visit=None)
+
+
+def citizen_space_page(
+    request: HttpRequest,
+    *,
+    last_visit: datetime.datetime | None,
+    extra_context: dict[str, object] | None = None,
+) -> HttpResponse:
+    """The citizen space; with ``last_visit``, what arrived since then is counted and marked
+    (the portal's view, civis.portal.views.citizen_space, remembers the visits).
+    ``extra_context``: what upper floors add (open data: the person's reports)."""
+    person = cast(User, request.user)  # signed in: the callers require it
     documents = (
         documents_visible_to(person)
         .filter(audience=Audience.PERSONAL, addressee=person)
         .select_related("owner", "current_version")
         .order_by("-published_on", "-pk")
     )
+    new_ids: set[int] = set()
+    if last_visit is not None:
+        new_ids = set(
+            documents.filter(
+                Q(created_at__gt=last_visit)
+                | Q(go_live_at__gt=last_visit, go_live_at__lte=timezone.now())
+            ).values_list("pk", flat=True)
+        )
     senders = Authority.objects.filter(pk__in=documents.values("owner_id")).order_by("name")
     selected_authority = request.GET.get("collectivite", "")
     selected_type = request.GET.get("type", "")
@@ -109,6 +137,9 @@ def citizen_space(request: HttpRequest) -> HttpResponse:
             "selected_authority": selected_authority,
             "selected_type": selected_type,
             "error": error,
+            "last_visit": last_visit,
+            "new_ids": new_ids,
+            **(extra_context or {}),
         },
         status=400 if error else 200,
     )

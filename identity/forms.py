@@ -53,12 +53,9 @@ class AgentField(forms.CharField):
         return user
 
 
-class GrantForm(forms.Form):
-    """A role for one account. Applied only once ``confirmed`` carries the id of the account
-    the administrator saw on the confirmation page (name, login, authorities, address)."""
+class RoleDatesForm(forms.Form):
+    """The dates of a role being granted (every grant form has them)."""
 
-    agent = AgentField()
-    role = forms.ChoiceField(label=_("Rôle"))
     starts_on = forms.DateField(
         label=_("Début"),
         required=False,
@@ -71,6 +68,16 @@ class GrantForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text=_("Vide : sans fin."),
     )
+
+
+class GrantForm(RoleDatesForm):
+    """A role for one account. Applied only once ``confirmed`` carries the id of the account
+    the administrator saw on the confirmation page (name, login, authorities, address)."""
+
+    field_order = ["agent", "role", "starts_on", "ends_on"]
+
+    agent = AgentField()
+    role = forms.ChoiceField(label=_("Rôle"))
     confirmed = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, ceiling: int, **kwargs: Any) -> None:

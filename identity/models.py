@@ -68,6 +68,28 @@ class Authority(models.Model):
         help_text=_("Code officiel géographique, s'il en a un."),
     )
     siren = models.CharField(_("SIREN"), max_length=9, null=True, blank=True, unique=True)
+    siret = models.CharField(
+        _("SIRET"),
+        max_length=14,
+        blank=True,
+        default="",
+        help_text=_(
+            "SIRET de l'établissement siège (14 chiffres), exigé par les exports SCDL "
+            "(délibérations, subventions)."
+        ),
+    )
+    # "Service public certifié": granted by superusers only (identity.services.certification),
+    # shown on the authority's page, datasets, documents and search results, and in the DCAT
+    # catalog as the publisher's type.
+    certified_at = models.DateTimeField(_("certifiée le"), null=True, blank=True)
+    certified_by = models.ForeignKey(
+        "User",
+        verbose_name=_("certifiée par"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     epci_type = models.CharField(
         _("nature de l'EPCI"),
         max_length=8,
@@ -104,6 +126,10 @@ class Authority(models.Model):
         return self.name
 
     @property
+    def is_certified(self) -> bool:
+        return self.certified_at is not None
+
+    @property
     def code(self) -> str:
         """The code that identifies the authority in the official files."""
         return self.insee_code or (self.siren or "")
@@ -116,6 +142,81 @@ class Authority(models.Model):
             chain.append(node)
             node = node.parent
         return chain
+
+
+class AuthorityContact(models.Model):
+    """How the public reaches an authority (a mairie's address, hours, phone…): edited by its
+    publishers and administrators, shown on its public page.
+
+    A table of its own rather than columns of ``Authority``: an authority row is the official
+    record the territory import keeps in step with the COG/SIRENE files, read on every access
+    check; these details are editorial, written by the authority's people, absent for most
+    authorities, and audited as one change. Values are stored cleaned (``identity.contact``):
+    hours in canonical text, the phone in E.164, web addresses in https only.
+    """
+
+    authority = models.OneToOneField(
+        Authority,
+        verbose_name=_("collectivité"),
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="contact",
+    )
+    street_address = models.CharField(
+        _("adresse"), max_length=250, blank=True, default="", help_text=_("3 lignes au plus.")
+    )
+    postal_code = models.CharField(_("code postal"), max_length=5, blank=True, default="")
+    city = models.CharField(_("commune"), max_length=100, blank=True, default="")
+    opening_hours = models.CharField(
+        _("horaires d'ouverture"), max_length=300, blank=True, default=""
+    )
+    opening_hours_note = models.CharField(
+        _("précision sur les horaires"), max_length=200, blank=True, default=""
+    )
+    phone = models.CharField(_("téléphone"), max_length=16, blank=True, default="")
+    email = models.EmailField(_("adresse électronique"), blank=True, default="")
+    contact_url = models.URLField(
+        _("formulaire de contact"), max_length=300, blank=True, default=""
+    )
+    website = models.URLField(_("site internet"), max_length=300, blank=True, default="")
+    updated_at = models.DateTimeField(_("modifié le"), null=True, blank=True)
+    updated_by = models.ForeignKey(
+        User,
+        verbose_name=_("modifié par"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("coordonnées de la collectivité")
+        verbose_name_plural = _("coordonnées des collectivités")
+
+    def __str__(self) -> str:
+        return str(self.authority)
+
+    @property
+    def has_address(self) -> bool:
+        return bool(self.street_address or self.postal_code or self.city)
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(getattr(self, name) for name in CONTACT_FIELDS)
+
+
+# The fields of AuthorityContact a person edits, in the order of the form.
+CONTACT_FIELDS = (
+    "street_address",
+    "postal_code",
+    "city",
+    "opening_hours",
+    "opening_hours_note",
+    "phone",
+    "email",
+    "contact_url",
+    "website",
+)
 
 
 class MembershipQuerySet(models.QuerySet["Membership"]):

@@ -345,3 +345,18 @@ def rights_of(user: User) -> list[Right]:
                 )
             )
     return rights
+
+
+def authorities_identity_editable_by(actor: User | AnonymousUser | None) -> QuerySet[Authority]:
+    """Authorities whose public identity (address, opening hours, phone, e-mail, website)
+    ``actor`` edits: where they are publisher or administrator, and every authority below one
+    they administer (authority or territory administrator). Every one for a superuser; none
+    for an agent, a citizen or an inactive account."""
+    if actor is None or not actor.is_authenticated or not actor.is_active:
+        return Authority.objects.none()
+    principals = principals_of(actor)
+    if principals.superuser:
+        return Authority.objects.all()
+    return Authority.objects.filter(
+        Q(pk__in=principals.edits_own) | Q(pk__in=overseen_subtree(principals))
+    )

@@ -108,6 +108,7 @@ def index_documents(ids: Iterable[int], tree: AuthorityTree | None = None) -> li
         "audience",
         "addressee_id",
         "current_version__kind",
+        "created_by_id",
     )
     out = []
     for (
@@ -122,6 +123,7 @@ def index_documents(ids: Iterable[int], tree: AuthorityTree | None = None) -> li
         audience,
         addressee_id,
         kind,
+        created_by_id,
     ) in rows:
         chain = tree.chain(owner_id)
         principals = document_principals(
@@ -131,6 +133,7 @@ def index_documents(ids: Iterable[int], tree: AuthorityTree | None = None) -> li
             addressee_id=addressee_id,
             view_grants=view.get(pk, ()),
             change_grants=change.get(pk, ()),
+            author_id=created_by_id,
         )
         meta = " ".join(
             [

@@ -29,13 +29,19 @@ def document_principals(
     addressee_id: int | None,
     view_grants: Iterable[str],
     change_grants: Iterable[str],
+    author_id: int | None = None,
 ) -> set[str]:
     """``owner_chain``: the owner then every authority above it. Grants are principal strings
     (``user:<id>``, ``group:<id>``, ``agents:<authority id>``)."""
     owner = owner_chain[0]
     allowed: set[str] = set(change_grants)
-    allowed.add(f"editors:{owner}")
+    if author_id is not None:
+        # Its author reads it in every status while an agent of the owner (review).
+        allowed.add(f"author:{author_id}x{owner}")
     if audience != Audience.PERSONAL:
+        # A personal document is no business of the owner's editors or of the administrators
+        # above: its addressee, its author, grant holders (and superusers) read it.
+        allowed.add(f"editors:{owner}")
         allowed.update(f"admins:{a}" for a in owner_chain)
     if status == Status.PUBLISHED:
         allowed.update(view_grants)
@@ -48,7 +54,7 @@ def document_principals(
         elif audience == Audience.SHARED_UP:
             allowed.update(f"agents:{a}" for a in owner_chain)
         elif audience == Audience.PERSONAL:
-            allowed.update({f"user:{addressee_id}", f"agents:{owner}"})
+            allowed.add(f"user:{addressee_id}")
     return allowed
 
 
@@ -62,6 +68,7 @@ def requester_principals(user: User | AnonymousUser | None) -> frozenset[str] | 
         held |= {SIGNED_IN, f"user:{principals.user_id}"}
         held |= {f"group:{g}" for g in principals.group_ids}
         held |= {f"agents:{a}" for a in principals.agent_of}
+        held |= {f"author:{principals.user_id}x{a}" for a in principals.agent_of}
         held |= {f"editors:{a}" for a in principals.edits_own}
         held |= {f"admins:{a}" for a in principals.admin_of}
     return frozenset(held)

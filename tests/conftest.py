@@ -1,4 +1,13 @@
+import io
+
 import pytest
+from django.core.management import call_command
+from django.db import transaction
+from django.test import TransactionTestCase, override_settings
+
+from tests.snapshot import DatabaseSnapshot
+
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)
@@ -13,4 +22,52 @@ def _plain_static_files(settings):
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # PBKDF2's production cost (~1 s per hash here) would dominate the suite's run time.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = FAST_HASHERS
+
+
+@pytest.fixture(scope="module")
+def demo_in_module(django_db_setup, django_db_blocker):
+    """The demo loaded once for a whole test module, inside a transaction rolled back when
+    the module ends; each test runs in a savepoint of it (pytest-django's ``db``), so what a
+    test writes is undone before the next. Loading it per test cost about 15 s each.
+
+    The outer block is marked as a test case's, like Django's TestCase does for its own, so the
+    services' durable transactions nest in it as they do in any ``db`` test."""
+    # The function-scoped settings fixtures above are not active yet: the demo's accounts get
+    # the tests' password hasher here, or signing in as them would fail.
+    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHERS):
+        outer = transaction.atomic()
+        outer._from_testcase = True
+        outer.__enter__()
+        try:
+            call_command("civis_demo", stdout=io.StringIO())
+            yield
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+# The database as migrations left it (content types, Wagtail's root page and default site…),
+# put back after every transactional test's flush: the flush empties every table, and a test
+# that runs next in the same process (in any order, across the workers) expects what
+# migrations created. Django's serialized rollback does this too, but it reloads the rows
+# before the next transactional test only, slowly, and on PostgreSQL collides with the
+# content types a flush recreates under new ids.
+MIGRATED = DatabaseSnapshot()
+_flush = TransactionTestCase._fixture_teardown
+
+
+def _flush_then_restore(self):
+    _flush(self)
+    if MIGRATED.taken:
+        MIGRATED.restore()
+
+
+TransactionTestCase._fixture_teardown = _flush_then_restore
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _migrated_snapshot(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        MIGRATED.take()
+    return MIGRATED

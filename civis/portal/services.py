@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from wagtail.models import Page, Site
 
-from civis.portal.models import AuthorityPage, HomePage
-from identity.models import Authority
+from civis.portal.models import AuthorityPage, CitizenSpaceVisit, HomePage
+from core.transactions import service
+from identity.models import Authority, User
 
 
 @transaction.atomic
@@ -113,3 +116,24 @@ def authority_pages_sync(*, home: HomePage, authorities: Iterable[Authority]) ->
             page.save()
             counts["updated"] += 1
     return counts
+
+
+@service
+def citizen_space_visit_record(
+    *, actor: User, now: datetime.datetime | None = None
+) -> datetime.datetime | None:
+    """Remember that ``actor`` opened their space now; answer when they had come before.
+
+    One row per person, only the time of the last visit (nothing about what was read): the
+    least the "new since your last visit" message needs. Not audited: it is the person's own
+    bookkeeping, not an access to anyone's data.
+    """
+    when = now or timezone.now()
+    visit = CitizenSpaceVisit.objects.select_for_update().filter(user=actor).first()
+    if visit is None:
+        CitizenSpaceVisit.objects.create(user=actor, seen_at=when)
+        return None
+    previous = visit.seen_at
+    visit.seen_at = when
+    visit.save(update_fields=["seen_at"])
+    return previous

@@ -4,13 +4,25 @@ app)."""
 from __future__ import annotations
 
 import logging
+from typing import cast
 
 from django.conf import settings
+from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
 from django.template import loader
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from civis.portal.models import AccessibilityDeclaration
+from civis.portal.selectors import commune_search
+from civis.portal.services import citizen_space_visit_record
+from documents.views import citizen_space_page
+from identity.models import User
+from opendata.selectors import reports_filed_by
+from procedures.views import my_request_rows
 
 logger = logging.getLogger(__name__)
 
@@ -77,3 +89,60 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 def server_error(request: HttpRequest) -> HttpResponse:
     # Static-safe: rendered without the request (the database may be what failed).
     return _error_page(None, "500.html", 500)
+
+
+# --- Accessibility declaration and plan (RGAA 4.1), the commune finder, the citizen space --------
+
+
+@require_GET
+def accessibility_declaration(request: HttpRequest) -> HttpResponse:
+    declaration = AccessibilityDeclaration.load(request_or_site=request)
+    return render(
+        request,
+        "portal/accessibility_declaration.html",
+        {"declaration": declaration, "lines": AccessibilityDeclaration.lines},
+    )
+
+
+@require_GET
+def accessibility_plan(request: HttpRequest) -> HttpResponse:
+    declaration = AccessibilityDeclaration.load(request_or_site=request)
+    return render(request, "portal/accessibility_plan.html", {"declaration": declaration})
+
+
+@require_GET
+def commune_finder(request: HttpRequest) -> HttpResponse:
+    """ "Trouver ma collectivité" without JavaScript: the form's results, or straight to the
+    commune's page when exactly one matches."""
+    query = request.GET.get("q", "").strip()[:100]
+    matches = commune_search(query, request=request) if query else []
+    if len(matches) == 1 and request.GET.get("aller") == "1":
+        return redirect(matches[0].url)
+    error = ""
+    if "q" in request.GET and not query:
+        error = _("Saisissez le nom ou le code postal d'une commune.")
+    return render(
+        request,
+        "portal/commune_finder.html",
+        {
+            "query": query,
+            "matches": matches,
+            "error_summary": [("commune-recherche", _("Commune"), error)] if error else [],
+        },
+        status=400 if error else 200,
+    )
+
+
+@login_required(login_url="login")
+@require_GET
+def citizen_space(request: HttpRequest) -> HttpResponse:
+    """/mon-espace/: the documents view, told when the person last came."""
+    person = cast(User, request.user)
+    last_visit = citizen_space_visit_record(actor=person)
+    my_reports = list(reports_filed_by(person)[:50])
+    my_requests = my_request_rows(person, limit=20)
+    return citizen_space_page(
+        request,
+        last_visit=last_visit,
+        extra_context={"my_reports": my_reports, "my_requests": my_requests},
+    )

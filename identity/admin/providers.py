@@ -23,6 +23,7 @@ from core.http import client_ip
 from identity import services
 from identity.models import OIDCProvider, User
 from identity.selectors import authorities_with_providers_managed_by
+from identity.services.providers import PROVIDER_FIELDS
 
 
 def _manages_providers(user: User | AnonymousUser) -> bool:
@@ -60,28 +61,11 @@ class ProviderForm(WagtailAdminModelForm):
 
     class Meta:
         model = OIDCProvider
+        # The service's fields, with the write-only secret after the client id.
         fields = [
-            "name",
-            "slug",
-            "kind",
-            "enabled",
-            "issuer",
-            "client_id",
-            "client_secret",
-            "scopes",
-            "authority",
-            "authority_claim",
-            "role_claim",
-            "role_mapping",
-            "email_domains",
-            "signing_algorithms",
-            "timeout",
-            "authorization_endpoint",
-            "token_endpoint",
-            "userinfo_endpoint",
-            "jwks_uri",
-            "end_session_endpoint",
+            name.removesuffix("_id") if name == "authority_id" else name for name in PROVIDER_FIELDS
         ]
+        fields.insert(fields.index("client_id") + 1, "client_secret")
 
     def __init__(
         self, *args: Any, for_user: User | AnonymousUser | None = None, **kwargs: Any

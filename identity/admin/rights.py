@@ -9,26 +9,30 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 from wagtail import hooks
 
 from core.http import client_ip
 from identity import services
-from identity.forms import GrantForm, GroupForm, MemberForm
+from identity.forms import GrantForm, GroupForm, MemberForm, RoleDatesForm
 from identity.models import Authority, Membership, User
 from identity.selectors import (
+    ADMIN_ROLES,
     ROLE_RANK,
+    SUPERUSER_RANK,
     authorities_managed_by,
     groups_managed_by,
     rights_of,
@@ -91,17 +95,119 @@ def _report(request: HttpRequest, error: Exception, form: forms.Form | None = No
         messages.error(request, text)
 
 
+def person_label(user: User) -> str:
+    """How messages name a person: "Jeanne Martin (jmartin)", or the login alone."""
+    full = user.get_full_name()
+    return f"{full} ({user.username})" if full else user.username
+
+
+def _people_managed(request: HttpRequest) -> QuerySet[User]:
+    """Everyone the requester manages (a superuser: every account)."""
+    return User.objects.all() if request.user.is_superuser else users_managed_by(request.user)
+
+
+PEOPLE_FOUND = 50
+
+
+def people_search(request: HttpRequest, query: str) -> tuple[list[User], bool]:
+    """The people the requester manages whose name, login or e-mail address holds every word
+    of ``query`` (at most ``PEOPLE_FOUND``), each with their active roles; and whether there
+    were more."""
+    people = _people_managed(request)
+    for word in query.split()[:6]:
+        people = people.filter(
+            Q(username__icontains=word)
+            | Q(first_name__icontains=word)
+            | Q(last_name__icontains=word)
+            | Q(email__icontains=word)
+        )
+    found: list[User] = list(
+        people.order_by("last_name", "first_name", "username").prefetch_related(
+            Prefetch(
+                "memberships",
+                queryset=Membership.objects.active()
+                .select_related("authority")
+                .order_by("authority__name", "role"),
+                to_attr="active_roles",
+            )
+        )[: PEOPLE_FOUND + 1]
+    )
+    return found[:PEOPLE_FOUND], len(found) > PEOPLE_FOUND
+
+
+class PersonGrantForm(RoleDatesForm):
+    """A role for the person whose page this is: where, which role, when. Confirmed on the
+    authority's grant page, as every grant is."""
+
+    field_order = ["authority", "role", "starts_on", "ends_on"]
+
+    authority: forms.ModelChoiceField[Authority] = forms.ModelChoiceField(
+        label=_lazy("Collectivité"), queryset=Authority.objects.none()
+    )
+    role = forms.ChoiceField(label=_lazy("Rôle"))
+
+    def __init__(
+        self,
+        *args: Any,
+        viewer: User | AnonymousUser,
+        authorities: QuerySet[Authority],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.viewer = viewer
+        field = cast("forms.ModelChoiceField[Authority]", self.fields["authority"])
+        field.queryset = authorities.order_by("name")
+        ceiling = max_ceiling(viewer)
+        role = cast(forms.ChoiceField, self.fields["role"])
+        role.choices = [
+            (value, label)
+            for value, label in Membership.Role.choices
+            if ROLE_RANK[value] <= ceiling
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        authority, role = data.get("authority"), data.get("role")
+        if (
+            authority is not None
+            and role
+            and role_ceiling(self.viewer, authority) < ROLE_RANK[role]
+        ):
+            self.add_error(
+                "role", _("Vous ne pouvez pas attribuer ce rôle dans cette collectivité.")
+            )
+        return data
+
+
+def max_ceiling(user: User | AnonymousUser) -> int:
+    """The highest role ``user`` grants anywhere (what the person page offers)."""
+    if not user.is_authenticated:
+        return 0
+    if user.is_superuser:
+        return SUPERUSER_RANK
+    held = Membership.objects.active().filter(user_id=user.pk).values_list("role", flat=True)
+    return max((ROLE_RANK[r] for r in held if r in ADMIN_ROLES), default=0)
+
+
 def rights_index(request: HttpRequest) -> HttpResponse:
-    """The authorities the requester manages, searchable."""
+    """The authorities the requester manages, searchable; and the people they manage, found
+    by name, login or e-mail address."""
     _require_administrator(request)
     authorities = authorities_managed_by(request.user).select_related("parent")
-    query = request.GET.get("q", "").strip()
+    query = request.GET.get("q", "").strip()[:100]
     if query:
         authorities = authorities.filter(
             Q(name__icontains=query) | Q(insee_code=query) | Q(siren=query)
         )
     page = Paginator(authorities.order_by("kind", "name"), 50).get_page(request.GET.get("p"))
-    return render(request, "identity/admin/index.html", {"page_obj": page, "query": query})
+    who = request.GET.get("personne", "").strip()[:100]
+    people, more = people_search(request, who) if who else ([], False)
+    return render(
+        request,
+        "identity/admin/index.html",
+        {"page_obj": page, "query": query, "who": who, "people": people, "more_people": more},
+    )
 
 
 def authority_rights(request: HttpRequest, pk: int) -> HttpResponse:
@@ -128,9 +234,15 @@ def authority_rights(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _("Rôle attribué à %(name)s (%(username)s).")
-                % {"name": data["agent"].display_name, "username": data["agent"].username},
+                _("Rôle « %(role)s » accordé à %(person)s pour %(authority)s.")
+                % {
+                    "role": dict(Membership.Role.choices)[data["role"]],
+                    "person": person_label(data["agent"]),
+                    "authority": authority.name,
+                },
             )
+            if request.POST.get("back") == "person":
+                return HttpResponseRedirect(reverse("civis_rights_person", args=[data["agent"].pk]))
             return HttpResponseRedirect(request.path)
     memberships = authority.memberships.select_related("user").order_by(
         "user__last_name", "user__username", "role", "starts_on"
@@ -176,7 +288,7 @@ def _people_in_reach(request: HttpRequest) -> list[User]:
 
 
 def _grant_confirmation(
-    request: HttpRequest, authority: Authority, form: GrantForm
+    request: HttpRequest, authority: Authority, form: GrantForm, back: str = ""
 ) -> HttpResponse:
     """Whom the grant targets, shown before anything changes: the confirmation carries the
     account's id, so the role goes to the account seen here and to no other."""
@@ -202,6 +314,7 @@ def _grant_confirmation(
                 "confirmed": person.pk,
                 "starts_on": data["starts_on"].isoformat() if data["starts_on"] else "",
                 "ends_on": data["ends_on"].isoformat() if data["ends_on"] else "",
+                "back": back or request.POST.get("back", ""),
             },
             "starts_on": data["starts_on"],
             "ends_on": data["ends_on"],
@@ -221,7 +334,15 @@ def membership_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     except PermissionDenied as error:
         _report(request, error)
     else:
-        messages.success(request, _("Rôle retiré."))
+        messages.success(
+            request,
+            _("Rôle « %(role)s » retiré à %(person)s pour %(authority)s.")
+            % {
+                "role": membership.get_role_display(),
+                "person": person_label(membership.user),
+                "authority": membership.authority.name,
+            },
+        )
     return HttpResponseRedirect(
         request.POST.get("next")
         or reverse("civis_rights_authority", args=[membership.authority_id])
@@ -232,10 +353,30 @@ def person_rights(request: HttpRequest, pk: int) -> HttpResponse:
     """Every right a person holds, and why; what the other apps let them reach (sections the
     apps register, shown only as far as the requester may read them)."""
     _require_administrator(request)
-    person = get_object_or_404(
-        users_managed_by(request.user) if not request.user.is_superuser else User.objects.all(),
-        pk=pk,
+    person = get_object_or_404(_people_managed(request), pk=pk)
+    form = PersonGrantForm(
+        request.POST or None, viewer=request.user, authorities=authorities_managed_by(request.user)
     )
+    if request.method == "POST" and form.is_valid():
+        authority = form.cleaned_data["authority"]
+        # The grant itself goes through the authority's page: its form checks the role
+        # against this authority, and its confirmation shows whom it targets.
+        grant = GrantForm(
+            {
+                "agent": person.username,
+                "role": form.cleaned_data["role"],
+                "starts_on": request.POST.get("starts_on", ""),
+                "ends_on": request.POST.get("ends_on", ""),
+            },
+            ceiling=role_ceiling(request.user, authority),
+        )
+        if grant.is_valid() and grant.cleaned_data["agent"].pk == person.pk:
+            return _grant_confirmation(request, authority, grant, back="person")
+        for errors in grant.errors.values():
+            for error in errors:
+                form.add_error(None, error)
+        if not grant.errors:
+            form.add_error(None, _("Ce compte ne peut pas recevoir de rôle d'agent."))
     return render(
         request,
         "identity/admin/person.html",
@@ -243,6 +384,8 @@ def person_rights(request: HttpRequest, pk: int) -> HttpResponse:
             "person": person,
             "rights": rights_of(person),
             "sections": person_sections(request.user, person),
+            "form": form,
+            "audit_url": reverse("civis_audit_log") + f"?actor={person.pk}",
         },
     )
 
@@ -261,6 +404,11 @@ def group_index(request: HttpRequest) -> HttpResponse:
         except (PermissionDenied, ValidationError) as error:
             _report(request, error, form)
         else:
+            messages.success(
+                request,
+                _("Groupe « %(group)s » créé pour %(authority)s.")
+                % {"group": group.group.name, "authority": group.owner.name},
+            )
             return HttpResponseRedirect(reverse("civis_rights_group", args=[group.pk]))
     groups = (
         groups_managed_by(request.user).select_related("group", "owner").order_by("group__name")
@@ -273,23 +421,46 @@ def group_detail(request: HttpRequest, pk: int) -> HttpResponse:
         groups_managed_by(request.user).select_related("group", "owner"), pk=pk
     )
     form = MemberForm(request.POST or None)
+    group_name, owner_name = authority_group.group.name, authority_group.owner.name
     if request.method == "POST":
-        remove = request.POST.get("remove")
+        remove = request.POST.get("remove", "")
         try:
             if remove:
+                if not remove.isdigit():
+                    raise PermissionDenied(_("Membre inconnu."))
+                member = get_object_or_404(authority_group.group.user_set.all(), pk=int(remove))
                 services.authority_group_member_remove(
                     actor=_actor(request),
                     authority_group=authority_group,
-                    user=get_object_or_404(User, pk=remove),
+                    user=member,
                     ip_address=client_ip(request),
+                )
+                messages.success(
+                    request,
+                    _("%(person)s retiré(e) du groupe « %(group)s » (%(authority)s).")
+                    % {
+                        "person": person_label(member),
+                        "group": group_name,
+                        "authority": owner_name,
+                    },
                 )
                 return HttpResponseRedirect(request.path)
             if form.is_valid():
+                member = form.cleaned_data["agent"]
                 services.authority_group_member_add(
                     actor=_actor(request),
                     authority_group=authority_group,
-                    user=form.cleaned_data["agent"],
+                    user=member,
                     ip_address=client_ip(request),
+                )
+                messages.success(
+                    request,
+                    _("%(person)s ajouté(e) au groupe « %(group)s » (%(authority)s).")
+                    % {
+                        "person": person_label(member),
+                        "group": group_name,
+                        "authority": owner_name,
+                    },
                 )
                 return HttpResponseRedirect(request.path)
         except PermissionDenied as error:

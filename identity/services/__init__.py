@@ -1,6 +1,8 @@
 """Writes of the identity app. Each is one function with the acting user as keyword, one
 transaction, an audit row. One module per concern; the names are re-exported here."""
 
+from identity.services.certification import authority_certify
+from identity.services.contact import authority_contact_clean, authority_contact_update
 from identity.services.federation import (
     federated_access_end,
     federated_session_forget,
@@ -28,6 +30,9 @@ from identity.services.territory import ImportReport, territory_import
 __all__ = [
     "ROLE_GROUPS",
     "ImportReport",
+    "authority_certify",
+    "authority_contact_clean",
+    "authority_contact_update",
     "authority_group_adopt",
     "authority_group_create",
     "authority_group_member_add",

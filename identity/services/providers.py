@@ -22,9 +22,11 @@ from identity.services.roles import (
     _audit,
 )
 
-_PROVIDER_FIELDS = (
-    "slug",
+# The provider's editable fields, in the order the admin form shows them (the client secret,
+# write-only, is handled apart).
+PROVIDER_FIELDS = (
     "name",
+    "slug",
     "kind",
     "enabled",
     "issuer",
@@ -59,7 +61,7 @@ def _provider_snapshot(provider: OIDCProvider | None) -> dict[str, Any] | None:
     # Never the client secret in the audit log: only whether it changed.
     if provider is None:
         return None
-    return {name: getattr(provider, name) for name in _PROVIDER_FIELDS}
+    return {name: getattr(provider, name) for name in PROVIDER_FIELDS}
 
 
 def _url_message(refusal: Refusal) -> str:

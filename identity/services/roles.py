@@ -110,22 +110,16 @@ def membership_grant(
     if user.kind != User.Kind.AGENT:
         user.kind = User.Kind.AGENT
         user.save(update_fields=["kind"])
-    user_access_sync(user=user)
-    after = _roles_snapshot(user, authority)
-    if after != before and (actor is not None or source):
-        _audit(
-            actor=actor,
-            authority=authority,
-            ip_address=ip_address,
-            change="grant",
-            user=user.pk,
-            username=user.username,
-            role=role,
-            before=before,
-            after=after,
-            **({"source": source} if source else {}),
-        )
-    transaction.on_commit(lambda: forget_principals(user))
+    _roles_changed(
+        actor=actor,
+        user=user,
+        authority=authority,
+        role=role,
+        change="grant",
+        before=before,
+        source=source,
+        ip_address=ip_address,
+    )
     return membership
 
 
@@ -149,6 +143,31 @@ def membership_revoke(
     elif membership.ends_on is None or membership.ends_on >= today:
         membership.ends_on = today - datetime.timedelta(days=1)
         membership.save(update_fields=["ends_on"])
+    _roles_changed(
+        actor=actor,
+        user=user,
+        authority=authority,
+        role=membership.role,
+        change="revoke",
+        before=before,
+        source=source,
+        ip_address=ip_address,
+    )
+
+
+def _roles_changed(
+    *,
+    actor: User | None,
+    user: User,
+    authority: Authority,
+    role: str,
+    change: str,
+    before: list[dict[str, str | None]],
+    source: str,
+    ip_address: str | None,
+) -> None:
+    """What follows every grant or revocation: the person's access recomputed, an audit row
+    when something changed, their cached principals forgotten after commit."""
     user_access_sync(user=user)
     after = _roles_snapshot(user, authority)
     # Audited: every change a person or a provider makes; set-up by code (the demo) is not.
@@ -157,10 +176,10 @@ def membership_revoke(
             actor=actor,
             authority=authority,
             ip_address=ip_address,
-            change="revoke",
+            change=change,
             user=user.pk,
             username=user.username,
-            role=membership.role,
+            role=role,
             before=before,
             after=after,
             **({"source": source} if source else {}),

@@ -5,16 +5,13 @@ tests start from a clean count for the address or account they use."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import uuid
 
 import pytest
-from django.conf import settings as django_settings
 from django.core.cache import cache
 
 from core.api import AnonymousRateThrottle, SignedInRateThrottle
+from tests.support import run_manage
 
 pytestmark = pytest.mark.django_db
 
@@ -98,15 +95,6 @@ def test_retry_after_tells_when_a_request_leaves_the_window(
 
 
 def test_a_malformed_rate_is_refused_at_start():
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CIVIS_")}
-    env.update(CIVIS_DEBUG="1", CIVIS_API_RATE_ANON="beaucoup")
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        cwd=django_settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_manage({"CIVIS_DEBUG": "1", "CIVIS_API_RATE_ANON": "beaucoup"}, "check")
     assert result.returncode != 0
     assert "CIVIS_API_RATE_ANON must look like 120/m" in result.stderr

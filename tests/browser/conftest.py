@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 from wagtail.models import Page
+
+from tests.snapshot import DatabaseSnapshot
 
 CHROMIUM = Path(os.environ.get("CIVIS_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -48,24 +49,13 @@ def pytest_collection_modifyitems(config, items):
             continue
         if reason:
             item.add_marker(pytest.mark.skip(reason=reason))
-        # The live server answers from another thread, so the demo must be committed; the
-        # flush after each test also drops Wagtail's root page, which the serialized rollback
-        # puts back.
-        item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True))
-
-
-@pytest.fixture(scope="session")
-def initial_data(django_db_setup):
-    """The database as migrations left it, serialized (the root page Wagtail creates...).
-
-    Read before Playwright starts: once its event loop runs in this thread, Django's
-    context-local ``connections`` hands out a new wrapper that lacks it.
-    """
-    return connection._test_serialized_contents
+        # The live server answers from another thread, so the demo must be committed; after
+        # each test's flush, tests/conftest.py puts back what migrations created.
+        item.add_marker(pytest.mark.django_db(transaction=True))
 
 
 @pytest.fixture(scope="module")
-def browser(initial_data):
+def browser(_migrated_snapshot):
     # Playwright's sync API keeps an event loop running in this thread while it is started;
     # Django takes that for async code and refuses database calls (fixtures, the flush of
     # transactional_db) unless told otherwise. Module scope keeps it out of the other tests.
@@ -83,14 +73,21 @@ def browser(initial_data):
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
+@pytest.fixture(scope="session")
+def demo_snapshot():
+    return DatabaseSnapshot()
+
+
 @pytest.fixture
-def demo(initial_data, browser, transactional_db):
-    """The demo territory, pages, 319 documents and accounts (about 12 s)."""
-    # The serialized rollback (flush, then reload what migrations created, such as Wagtail's
-    # root page) needs the serialized data on the connection wrapper in use now.
-    connection._test_serialized_contents = initial_data
-    assert Page.objects.exists(), "Wagtail's root page is missing: the rollback did not run"
-    call_command("civis_demo", stdout=io.StringIO())
+def demo(browser, transactional_db, demo_snapshot):
+    """The demo territory, pages, 323 documents and accounts: loaded by the process's first
+    browser test (about 15 s), restored from its snapshot by the next ones (tests/snapshot.py)."""
+    if demo_snapshot.taken:
+        demo_snapshot.restore()
+    else:
+        assert Page.objects.exists(), "Wagtail's root page is missing: nothing restored it"
+        call_command("civis_demo", stdout=io.StringIO())
+        demo_snapshot.take()
 
 
 @pytest.fixture

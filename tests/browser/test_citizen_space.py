@@ -29,7 +29,9 @@ def test_wrong_password_shows_an_alert_and_keeps_the_user_signed_out(page):
     page.get_by_label("Identifiant").fill("citoyen")
     page.get_by_label("Mot de passe").fill("not-the-password")
     page.get_by_role("button", name="Se connecter").click()
-    expect(page.get_by_role("alert")).to_contain_text("Identifiant ou mot de passe incorrect")
+    expect(page.get_by_role("alert")).to_contain_text(
+        "l'identifiant ou le mot de passe est incorrect"
+    )
     expect(page.get_by_label("Identifiant")).to_have_value("citoyen")
 
 

@@ -35,7 +35,7 @@ def test_clicking_a_latest_publication_opens_its_page(page):
 
 def test_download_link_answers_the_pdf_shown_inline(page):
     open_first_latest_publication(page)
-    link = page.get_by_role("link", name=re.compile(r"^Télécharger \(PDF"))
+    link = page.get_by_role("link", name=re.compile(r"^Télécharger le document \(PDF"))
     response = page.request.get(link.get_attribute("href"))
     assert response.ok
     assert response.headers["content-type"] == "application/pdf"

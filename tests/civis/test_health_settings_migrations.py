@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import io
-import os
-import subprocess
-import sys
 from unittest import mock
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 from django.db import OperationalError, connection
+
+from tests.support import run_manage
 
 
 @pytest.mark.django_db
@@ -29,33 +27,20 @@ def test_healthz_answers_503_when_the_database_does_not(client):
     assert response.json()["database"] == "unavailable"
 
 
-def _run_django(env_overrides: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CIVIS_")}
-    env.update(env_overrides)
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def test_production_refuses_to_start_without_a_secret_key():
-    result = _run_django({"CIVIS_DEBUG": "0"}, "check")
+    result = run_manage({"CIVIS_DEBUG": "0"}, "check")
     assert result.returncode != 0
     assert "CIVIS_SECRET_KEY is not set" in result.stderr
 
 
 def test_a_malformed_boolean_setting_is_refused_clearly():
-    result = _run_django({"CIVIS_DEBUG": "peut-être"}, "check")
+    result = run_manage({"CIVIS_DEBUG": "peut-être"}, "check")
     assert result.returncode != 0
     assert "CIVIS_DEBUG must be a boolean" in result.stderr
 
 
 def test_check_deploy_gives_no_warning_with_production_settings(tmp_path):
-    result = _run_django(
+    result = run_manage(
         {
             "CIVIS_DEBUG": "0",
             "CIVIS_SECRET_KEY": "x7Gq2-production-like-secret-key-with-enough-entropy-9fK3pLmZ0wQe",
@@ -86,9 +71,9 @@ def test_a_new_database_migrates_from_zero_and_loads_the_demo_twice(tmp_path):
         "DATABASE_URL": f"sqlite:///{tmp_path / 'new.sqlite3'}",
         "CIVIS_VAR_DIR": str(tmp_path),
     }
-    migrate = _run_django(env, "migrate", "--noinput")
+    migrate = run_manage(env, "migrate", "--noinput")
     assert migrate.returncode == 0, migrate.stderr
     for _attempt in range(2):
-        demo = _run_django(env, "civis_demo")
+        demo = run_manage(env, "civis_demo")
         assert demo.returncode == 0, demo.stderr
         assert "Démonstration prête" in demo.stdout

@@ -2,11 +2,17 @@
 
 Deliberately naive: it reads every row and decides document by document, the way the rules are
 written in the issue, so a mistake in the SQL cannot hide behind the same mistake here.
+
+Personal documents (issue 11): read by the addressee (published), their creator while an agent
+of the owner, holders of an explicit view or change grant (user, group, authority) and
+superusers — not by the owner's other agents. The owner's publishers and administrators edit
+and publish one only if they created it; change grants and superusers always; administrators
+above the owner never.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from django.utils import timezone
@@ -15,6 +21,7 @@ from documents.models import (
     DocumentAuthorityGrant,
     DocumentGroupGrant,
     DocumentUserGrant,
+    PublishingPolicy,
 )
 from identity.models import Authority, AuthorityGroup, Membership, User
 
@@ -36,6 +43,8 @@ class DocumentFacts(Protocol):
     @property
     def addressee_id(self) -> int | None: ...
 
+    # Optional: ``created_by_id`` (the author; the benchmark's rows have none, read as None).
+
 
 @dataclass
 class World:
@@ -45,6 +54,7 @@ class World:
     user_grants: set[tuple[int, int, str]]  # (document, user, level)
     group_grants: set[tuple[int, int, str]]  # (document, group, level)
     authority_grants: set[tuple[int, int, str]]  # (document, authority, level)
+    reviewed: set[int] = field(default_factory=set)  # authorities whose policy asks for review
 
     @classmethod
     def load(cls, users: list[User] | None = None) -> World:
@@ -98,6 +108,11 @@ class World:
             authority_grants=set(
                 DocumentAuthorityGrant.objects.values_list("document_id", "authority_id", "level")
             ),
+            reviewed=set(
+                PublishingPolicy.objects.filter(review_required=True).values_list(
+                    "authority_id", flat=True
+                )
+            ),
         )
 
     def chain(self, authority: int) -> list[int]:
@@ -119,15 +134,32 @@ class World:
             or any((doc.pk, a, lv) in self.authority_grants for a in agent_of for lv in levels)
         )
 
+    def _authored(self, user: User, doc: DocumentFacts) -> bool:
+        """The requester created the document and is still an agent of its owner."""
+        agent_of = {a for a, _r in self.roles.get(user.pk, set())}
+        return getattr(doc, "created_by_id", None) == user.pk and doc.owner_id in agent_of
+
     def can_edit(self, user: User | None, doc: DocumentFacts) -> bool:
+        if user is None:
+            return False
+        if self.can_publish(user, doc):
+            return True
+        # Review before publication: the author edits their draft until they submit it.
+        return doc.status == "draft" and doc.owner_id in self.reviewed and self._authored(user, doc)
+
+    def can_publish(self, user: User | None, doc: DocumentFacts) -> bool:
         if user is None:
             return False
         if user.is_superuser:
             return True
         roles = self.roles.get(user.pk, set())
-        if any(a == doc.owner_id and r in EDITOR_ROLES for a, r in roles):
+        personal = doc.audience == "personal"
+        if any(a == doc.owner_id and r in EDITOR_ROLES for a, r in roles) and (
+            not personal or getattr(doc, "created_by_id", None) == user.pk
+        ):
+            # A personal document: the owner's publishers only if they created it.
             return True
-        if doc.audience != "personal" and any(
+        if not personal and any(
             a in self.chain(doc.owner_id) and r in ADMIN_ROLES for a, r in roles
         ):
             return True
@@ -136,6 +168,8 @@ class World:
     def can_read(self, user: User | None, doc: DocumentFacts) -> bool:
         if self.can_edit(user, doc):
             return True
+        if user is not None and self._authored(user, doc):
+            return True  # an author follows their document in every status
         if doc.status != "published":
             return False
         if doc.audience == "public":
@@ -149,6 +183,8 @@ class World:
             return True
         if doc.audience == "shared_up" and agent_of & set(self.chain(doc.owner_id)):
             return True
-        if doc.audience == "personal" and (doc.addressee_id == user.pk or doc.owner_id in agent_of):
+        # Personal: the addressee only (the owner's agents no longer; its creator and grant
+        # holders are read above and below).
+        if doc.audience == "personal" and doc.addressee_id == user.pk:
             return True
         return self._granted(user, doc, {"view", "change"})

@@ -45,14 +45,14 @@ def test_a_failure_late_in_an_edit_keeps_nothing_of_it(
     document = publish(publish=False, title="Avant")
     files_before = stored_files(private_storage)
     events_before = AuditEvent.objects.count()
-    record = services.audit_record
+    record = services.store.audit_record
 
     def fail_on_publish(**kwargs):
         if kwargs["action"] == AuditEvent.Action.PUBLISH:
             raise RuntimeError("la base ne répond plus")
         return record(**kwargs)
 
-    monkeypatch.setattr(services, "audit_record", fail_on_publish)
+    monkeypatch.setattr(services.store, "audit_record", fail_on_publish)
     with pytest.raises(RuntimeError):
         services.document_edit(
             actor=territory.publisher,

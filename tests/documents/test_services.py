@@ -155,7 +155,7 @@ def test_a_failure_after_storing_removes_the_file(territory, private_storage, mo
     def explode(**kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(services, "audit_record", explode)
+    monkeypatch.setattr(services.store, "audit_record", explode)
     with pytest.raises(RuntimeError):
         services.document_create(
             actor=territory.publisher, owner=territory.merignac, title="Doc", upload=pdf_upload()

@@ -4,6 +4,7 @@ métropole and région directories, groups mapped to roles, refusals and revocat
 from __future__ import annotations
 
 import datetime
+import json
 
 import pytest
 from django.test import Client
@@ -12,6 +13,7 @@ from audit.models import AuditEvent
 from identity.models import ExternalIdentity, User
 from tests.factories import make_territory, make_user
 from tests.identity.ldap_support import SUFFIX
+from tests.support import run_manage
 
 pytestmark = pytest.mark.django_db
 TODAY_PLUS_YEAR = datetime.date.today() + datetime.timedelta(days=365)
@@ -215,44 +217,20 @@ def test_an_entry_without_the_stable_identifier_is_refused(directories, settings
 
 
 def test_an_insecure_directory_in_the_settings_stops_the_start(tmp_path):
-    import json
-    import os
-    import subprocess
-    import sys
-
-    from django.conf import settings as django_settings
-
     entry = {
         "name": "ad",
         "uri": "ldap://ad.example.fr",
         "authority": "243300316",
         "user_base": "dc=example,dc=fr",
     }
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CIVIS_")}
-    env.update(
-        {
-            "CIVIS_DEBUG": "1",
-            "CIVIS_VAR_DIR": str(tmp_path),
-            "CIVIS_LDAP_DIRECTORIES": json.dumps([entry]),
-        }
-    )
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        cwd=django_settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    env = {
+        "CIVIS_DEBUG": "1",
+        "CIVIS_VAR_DIR": str(tmp_path),
+        "CIVIS_LDAP_DIRECTORIES": json.dumps([entry]),
+    }
+    result = run_manage(env, "check")
     assert result.returncode != 0
     assert "CIVIS_LDAP_DIRECTORIES: the directory ad uses ldap:// without StartTLS" in result.stderr
     env["CIVIS_LDAP_DIRECTORIES"] = json.dumps([{**entry, "start_tls": True}])
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        cwd=django_settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_manage(env, "check")
     assert result.returncode == 0, result.stderr

@@ -20,6 +20,7 @@ from audit.models import AuditEvent
 from identity.models import Membership, User
 from tests.factories import make_agent, make_territory, make_user
 from tests.identity.ldap_support import SUFFIX
+from tests.support import run_manage
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "a-long-test-password"
@@ -228,21 +229,10 @@ def test_an_overlong_login_is_a_failure_not_a_500(db):
     assert len(AccessAttempt.objects.get().username) <= 150
 
 
-def test_settings_refuse_a_limit_above_ten():
-    import os
-    import subprocess
-    import sys
-
-    from django.conf import settings as django_settings
-
-    env = {**os.environ, "CIVIS_LOGIN_LOCKOUT_FAILURES": "50"}
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        cwd=django_settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+def test_settings_refuse_a_limit_above_ten(tmp_path):
+    result = run_manage(
+        {"CIVIS_DEBUG": "1", "CIVIS_VAR_DIR": str(tmp_path), "CIVIS_LOGIN_LOCKOUT_FAILURES": "50"},
+        "check",
     )
     assert result.returncode != 0
     assert "CIVIS_LOGIN_LOCKOUT_FAILURES must be between 1 and 10" in result.stderr

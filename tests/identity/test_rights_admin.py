@@ -116,7 +116,9 @@ def test_granting_a_role_with_dates_is_audited_with_before_and_after(world):
         starts_on=TODAY.isoformat(),
         ends_on=ends.isoformat(),
     )
-    assert "Rôle attribué à Alex Durand" in html
+    assert (
+        "Rôle « Éditeur » accordé à Alex Durand (agent-merignac) pour Bordeaux Métropole." in html
+    )
     membership = Membership.objects.get(
         user=people["merignac_agent"], authority=territory["metropole"]
     )
@@ -204,7 +206,7 @@ def test_revoking_a_role_ends_it_and_is_audited(world):
         f"/admin/droits/role/{membership.pk}/retirer/",
         confirm="1",
     )
-    assert "Rôle retiré" in html
+    assert "Rôle « Agent » retiré à Alex Durand (agent-merignac) pour Mérignac." in html
     membership.refresh_from_db()
     assert membership.ends_on == TODAY - datetime.timedelta(days=1)  # history kept
     assert not people["merignac_agent"].memberships.active().exists()
@@ -395,7 +397,10 @@ def test_the_grant_page_confirms_whom_it_targets_before_granting(world):
         role="admin",
         confirmed=people["metropole_publisher"].pk,
     )
-    assert "Rôle attribué à Camille Martin" in html
+    assert (
+        "Rôle « Administrateur de la collectivité » accordé à Camille Martin "
+        "(editeur-metropole) pour Mérignac." in html
+    )
     assert (
         Membership.objects.get(authority=territory["merignac"], role="admin").user
         == people["metropole_publisher"]
@@ -473,3 +478,104 @@ def test_a_group_member_is_added_by_login_never_by_address(world):
     html = page(client, f"/admin/droits/groupes/{group.pk}/", agent="x@bordeaux-metropole.fr")
     assert "adresse électronique" in html
     assert not group.group.user_set.exists()
+
+
+# --- Finding people, granting from a person's page, confirmations -----------------------------
+
+
+def found(client: Client, text: str) -> str:
+    return page(client, f"/admin/droits/?personne={text}")
+
+
+def test_a_person_is_found_by_name_login_or_address_within_the_scope(world):
+    _territory, people = world
+    people["merignac_agent"].email = "alex.durand@merignac.fr"
+    people["merignac_agent"].save()
+    people["toulouse_agent"].first_name = "Alexandre"
+    people["toulouse_agent"].email = "alex@toulouse.fr"
+    people["toulouse_agent"].save()
+    client = admin_client(people["region_admin"])
+    person_url = f"/admin/droits/personne/{people['merignac_agent'].pk}/"
+    for text in ("Durand", "alex durand", "agent-merig", "alex.durand@merignac", "ALEX"):
+        html = found(client, text)
+        assert f'href="{person_url}"' in html, text
+        assert "Agent — Mérignac" in html  # the roles they hold, to tell namesakes apart
+        assert "agent-toulouse" not in html and "Alexandre" not in html, text  # outside
+    assert "Personne ne correspond" in found(client, "toulouse")
+    assert "Personne ne correspond" in found(client, "citoyen")  # not an agent they manage
+    # The authority administrator of the métropole reaches its own agents only.
+    html = found(admin_client(people["metropole_admin"]), "agent")
+    assert "agent-merignac" not in html and "Personne ne correspond" in html
+    assert "editeur-metropole" in found(admin_client(people["metropole_admin"]), "editeur")
+
+
+def test_a_role_is_granted_from_the_person_page_with_a_confirmation(world):
+    territory, people = world
+    alex = people["merignac_agent"]
+    client = admin_client(people["region_admin"])
+    url = f"/admin/droits/personne/{alex.pk}/"
+    html = page(client, url)
+    assert f'href="/admin/journal/?actor={alex.pk}"' in html  # their trail in the audit log
+    assert f'<option value="{territory["bordeaux"].pk}">Bordeaux</option>' in html
+    assert f'value="{territory["toulouse"].pk}"' not in html
+
+    html = page(client, url, authority=territory["bordeaux"].pk, role="publisher")
+    assert "Confirmer l&#x27;attribution" in html or "Confirmer l'attribution" in html
+    assert "Alex Durand" in html and "agent-merignac" in html
+    assert not Membership.objects.filter(user=alex, authority=territory["bordeaux"]).exists()
+    response = client.post(
+        f"/admin/droits/collectivite/{territory['bordeaux'].pk}/",
+        {"agent": "agent-merignac", "role": "publisher", "confirmed": alex.pk, "back": "person"},
+        follow=True,
+    )
+    assert response.redirect_chain[-1][0] == url
+    html = response.content.decode()
+    assert "Rôle « Éditeur » accordé à Alex Durand (agent-merignac) pour Bordeaux." in html
+    assert (
+        Membership.objects.active()
+        .filter(user=alex, authority=territory["bordeaux"], role="publisher")
+        .exists()
+    )
+
+    # Outside the scope, or above the administrator's own role: refused, in French.
+    html = page(client, url, authority=territory["toulouse"].pk, role="agent")
+    assert "Sélectionnez un choix valide" in html
+    metropole_admin = admin_client(people["metropole_admin"])
+    html = page(
+        metropole_admin,
+        f"/admin/droits/personne/{people['metropole_publisher'].pk}/",
+        authority=territory["metropole"].pk,
+        role="territory_admin",
+    )
+    assert "Confirmer" not in html
+    assert not Membership.objects.filter(
+        role="territory_admin", authority=territory["metropole"]
+    ).exists()
+
+
+def test_every_change_is_confirmed_naming_the_person_and_the_authority(world):
+    territory, people = world
+    client = admin_client(people["region_admin"])
+    html = page(
+        client,
+        "/admin/droits/groupes/",
+        name="Commission des finances",
+        owner=territory["metropole"].pk,
+    )
+    assert "Groupe « Commission des finances » créé pour Bordeaux Métropole." in html
+    group = AuthorityGroup.objects.get(group__name="Commission des finances")
+    url = f"/admin/droits/groupes/{group.pk}/"
+    html = page(client, url, agent="agent-merignac")
+    assert (
+        "Alex Durand (agent-merignac) ajouté(e) au groupe « Commission des finances » "
+        "(Bordeaux Métropole)." in html
+    )
+    html = page(client, url, remove=people["merignac_agent"].pk)
+    assert (
+        "Alex Durand (agent-merignac) retiré(e) du groupe « Commission des finances » "
+        "(Bordeaux Métropole)." in html
+    )
+    # A hand-made request with a bad member id is a message, not an error page.
+    html = page(client, url, remove="abc")
+    assert "Membre inconnu." in html
+    assert client.post(url, {"remove": "999999"}).status_code == 404

@@ -15,13 +15,15 @@ from identity.models import Authority, Membership, User
 
 pytestmark = pytest.mark.django_db
 
-# Wagtail routes a URL with one query per path segment; the rest is a fixed handful.
-MAX_QUERIES_PER_PAGE = 15
+# Wagtail routes a URL with one query per path segment; the rest is a fixed handful (since
+# issues 10 and 16 it includes the accessibility status of the footer and, on authority pages,
+# the contact block). Growth is tested apart, below.
+MAX_QUERIES_PER_PAGE = 17
 
 
 @pytest.fixture
-def demo(db):
-    call_command("civis_demo", stdout=io.StringIO())
+def demo(demo_in_module, db):
+    """The demo, loaded once for this module (tests/conftest.py)."""
 
 
 def test_demo_loader_runs_twice_without_duplicates(demo):

@@ -32,7 +32,7 @@ TYPES = DocumentType.values[:4]
 
 @st.composite
 def searchable_worlds(draw):
-    world = draw(worlds())
+    world = draw(worlds(authors=True))
     n_documents = len(world[3])
     texts = [draw(st.lists(st.sampled_from(VOCABULARY), max_size=3)) for _ in range(n_documents)]
     types = [draw(st.sampled_from(TYPES)) for _ in range(n_documents)]

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from django.contrib.auth.models import Group
 
 from civis.portal.demo.filegen import french_paragraphs, make_csv, make_odt, make_pdf
+from civis.portal.demo.workspace import load_workspace_documents
 from documents import services
 from documents.models import Audience, Document, DocumentType, GrantLevel, Status
 from identity.models import Authority, User
@@ -127,9 +128,28 @@ def load_demo_documents(
     seed: int = 2026,
     progress: Callable[[str], None] = lambda _m: None,
 ) -> int:
-    """Create the demo documents once. Returns how many were created (0 on a second run)."""
-    if Document.objects.filter(owner__in=list(counts)).exists():
-        return 0
+    """Create the demo documents once, then the agents' workspace (civis.portal.demo.workspace).
+    Returns how many were created (0 on a second run)."""
+    created = 0
+    if not Document.objects.filter(owner__in=list(counts)).exists():
+        created = _load_publications(
+            citizen=citizen,
+            counts=counts,
+            commission_members=commission_members,
+            seed=seed,
+            progress=progress,
+        )
+    return created + load_workspace_documents()
+
+
+def _load_publications(
+    *,
+    citizen: User,
+    counts: dict[Authority, int],
+    commission_members: list[User],
+    seed: int,
+    progress: Callable[[str], None],
+) -> int:
     rng = random.Random(seed)  # noqa: S311 - reproducible demo data, not security
     group, _created = Group.objects.get_or_create(name=COMMISSION)
     group.user_set.add(*commission_members)
@@ -165,9 +185,16 @@ def load_demo_documents(
             created += 1
         progress(f"{authority.name} : {count} documents")
     for authority in list(counts)[:4]:
+        # Personal documents are read by the addressee and the agents with a reason (issue 11):
+        # here the authority's publisher who answers the citizen, by an explicit grant.
+        sender = (
+            User.objects.filter(memberships__authority=authority, memberships__role="publisher")
+            .order_by("pk")
+            .first()
+        )
         for title, kind in PERSONAL:
             day = today - datetime.timedelta(days=rng.randint(0, 400))
-            services.document_create(
+            personal = services.document_create(
                 actor=None,
                 owner=authority,
                 title=f"{title} — {authority.name}",
@@ -189,5 +216,9 @@ def load_demo_documents(
                     "courrier.pdf",
                 ),
             )
+            if sender is not None:
+                services.grant_add(
+                    actor=None, document=personal, user=sender, level=GrantLevel.VIEW
+                )
             created += 1
     return created

@@ -9,7 +9,11 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 
+from civis.portal.demo.contacts import load_contacts
 from civis.portal.demo.documents import COMMISSION, load_demo_documents
+from civis.portal.demo.opendata import load_opendata
+from civis.portal.demo.procedures import load_procedures
+from civis.portal.demo.scdl import load_scdl
 from civis.portal.services import authority_pages_sync, home_page_ensure
 from identity.models import Authority, Membership, User
 from identity.services import authority_group_adopt, membership_grant, territory_import
@@ -98,6 +102,10 @@ class Command(BaseCommand):
                     actor=None, user=user, authority=Authority.objects.get(**lookup), role=role
                 )
         self._documents()
+        load_scdl(self.stdout)
+        load_contacts(self.stdout)
+        load_opendata(self.stdout, password=DEMO_PASSWORD)
+        load_procedures(self.stdout, password=DEMO_PASSWORD)
         self.stdout.write(self.style.SUCCESS("Démonstration prête."))
         self.stdout.write(f"Comptes de démonstration (mot de passe pour tous : {DEMO_PASSWORD}) :")
         for username, first, last, _kind, roles in DEMO_ACCOUNTS:
@@ -108,6 +116,9 @@ class Command(BaseCommand):
                 or "Citoyen"
             )
             self.stdout.write(f"  {username:<18} {first} {last} — {role_names}")
+        self.stdout.write(
+            f"  {'superviseur':<18} Superutilisateur — certification « Service public certifié »"
+        )
 
     def _documents(self) -> None:
         by_code = {
