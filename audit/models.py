@@ -38,6 +38,8 @@ class AuditEvent(models.Model):
         MESSAGE = "message", _("Message sur un dossier")
         ACCOUNT_DELETE = "unregister", _("Suppression de compte")
         PURGE = "purge", _("Purge des dossiers expirés")
+        ENTER = "enter", _("Saisie de résultats")
+        IMPORT = "import", _("Import de données")
 
     at = models.DateTimeField(_("date (UTC)"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "search",
     "opendata",
     "procedures",
+    "elections",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
