@@ -168,14 +168,14 @@ class Candidate(models.Model):
             models.UniqueConstraint(fields=["round", "panel"], name="candidate_unique_panel"),
         ]
 
+    def __str__(self) -> str:
+        return self.display_name
+
     @property
     def display_name(self) -> str:
         """A list's label, or a candidate's first and last name."""
         person = f"{self.first_name} {self.last_name}".strip()
         return self.label or person or f"n° {self.panel}"
-
-    def __str__(self) -> str:
-        return self.display_name
 
 
 class ResultState(models.TextChoices):
@@ -258,6 +258,9 @@ class ResultVersion(models.Model):
                 name="result_version_votants_balance",
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.result} v{self.number}"
 
     @property
     def abstentions(self) -> int:

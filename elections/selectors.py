@@ -21,8 +21,6 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet, Sum
 
 from documents.selectors import authorities_publishable_by
-from identity.models import Authority, User
-from identity.selectors import overseen_subtree, principals_of
 from elections.models import (
     BureauResult,
     Candidate,
@@ -33,6 +31,8 @@ from elections.models import (
     ResultVersion,
     Round,
 )
+from identity.models import Authority, User
+from identity.selectors import overseen_subtree, principals_of
 
 Someone = User | AnonymousUser | None
 

@@ -8,6 +8,7 @@ commune's bureaux are kept by the publishers of the commune (or above it).
 from __future__ import annotations
 
 import datetime
+import itertools
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -73,7 +74,7 @@ def election_create(
     dates = list(round_dates)
     if not dates or len(dates) > 2:
         raise ValidationError({"round_dates": [_("Une élection a un ou deux tours.")]})
-    if any(later <= earlier for earlier, later in zip(dates, dates[1:], strict=False)):
+    if any(later <= earlier for earlier, later in itertools.pairwise(dates)):
         raise ValidationError({"round_dates": [_("Le second tour suit le premier.")]})
     slug = slugify(slug or f"{title}-{dates[0].year}")[:80]
     if not slug:
