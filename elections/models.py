@@ -291,3 +291,6 @@ class CandidateVotes(models.Model):
                 fields=["version", "candidate"], name="result_votes_unique_candidate"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.candidate} : {self.votes}"
