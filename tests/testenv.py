@@ -14,6 +14,12 @@ os.environ.setdefault("CIVIS_SECURE_COOKIES", "0")
 # Background tasks (text extraction) run inline, so a test sees their effect at once.
 os.environ.setdefault("CIVIS_TASKS_IMMEDIATE", "1")
 os.environ.setdefault("CIVIS_VAR_DIR", tempfile.mkdtemp(prefix="civis-tests-"))
+# Test processes (pytest-xdist) inherit the controller's environment, so without this they
+# would share one media directory, and one process's media restore (tests/snapshot.py) would
+# delete the files another process's test had just uploaded.
+if worker := os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ["CIVIS_VAR_DIR"] = os.path.join(os.environ["CIVIS_VAR_DIR"], worker)
+    os.makedirs(os.environ["CIVIS_VAR_DIR"], exist_ok=True)
 # WhiteNoise warns at every request when STATIC_ROOT does not exist yet.
 os.makedirs(os.path.join(os.environ["CIVIS_VAR_DIR"], "static"), exist_ok=True)
 # The suite makes thousands of API calls from 127.0.0.1: the API's throttles must never trip
