@@ -11,6 +11,9 @@ Environment: BENCH_DOCS (100000), BENCH_DATABASES ("sqlite,postgresql"), BENCH_T
 (../shared/data/decoupage-administratif), BENCH_REGION (75), BENCH_PG_URL
 (postgres://postgres@127.0.0.1:5432/civis_bench, dropped and created afresh), BENCH_REPEAT
 (7 timed runs of each query), BENCH_NAIVE_REPEAT (1).
+
+BENCH_SUITES ("search,elections") chooses what runs: "elections" is election night under load
+over HTTP (bench/election_night.py: gunicorn, wrk, BENCH_LOAD_DATABASE, default sqlite).
 """
 
 from __future__ import annotations
@@ -51,7 +54,10 @@ def _env(database: str, workdir: str) -> dict[str, str]:
 
 
 def main() -> int:
+    suites = os.environ.get("BENCH_SUITES", "search,elections").split(",")
     databases = os.environ.get("BENCH_DATABASES", "sqlite,postgresql").split(",")
+    if "search" not in suites:
+        databases = []
     results: dict[str, Any] = {"documents": int(os.environ.get("BENCH_DOCS", "100000")), "runs": {}}
     for database in databases:
         with tempfile.TemporaryDirectory(prefix="civis-bench-") as workdir:
@@ -64,10 +70,20 @@ def main() -> int:
                 check=True,
             )
             results["runs"][database] = json.loads(out.read_text())
+    if "elections" in suites:
+        from bench import election_night
+
+        database = os.environ.get("BENCH_LOAD_DATABASE", "sqlite")
+        with tempfile.TemporaryDirectory(prefix="civis-bench-load-") as workdir:
+            print(f"== soirée électorale ({database}) : serveur gunicorn et wrk…", flush=True)
+            results["election_night"] = election_night.run(_env(database, workdir), Path(workdir))
     RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     from bench.report import table
 
-    print(table(results))
+    if results["runs"]:
+        print(table(results))
+    if "election_night" in results:
+        print(election_night.table(results["election_night"]))
     print(f"Résultats détaillés : {RESULTS.relative_to(ROOT)}")
     return 0
 
