@@ -62,9 +62,8 @@ def _django() -> None:
 def setup(workdir: Path) -> None:
     """Migrate, then a commune of 104 bureaux, an election of 8 candidates with half the bureaux
     published, two counting agents; copy the results JSON's bytes as a static file."""
-    from django.core.management import call_command
-
     from django.conf import settings
+    from django.core.management import call_command
 
     call_command("migrate", verbosity=0, interactive=False)
     call_command("collectstatic", verbosity=0, interactive=False)
@@ -209,9 +208,10 @@ def _wait(url: str, timeout: float = 60.0) -> None:
 
 
 def _wrk(url: str, seconds: int, connections: int, script: Path) -> dict[str, Any]:
+    wrk = shutil.which("wrk") or "wrk"
     out = subprocess.run(  # noqa: S603 (wrk, our arguments)
         [
-            "wrk",
+            wrk,
             "-t2",
             f"-c{connections}",
             f"-d{seconds}s",
@@ -331,7 +331,7 @@ def table(run: dict[str, Any]) -> str:
         return f"Soirée électorale : {run['skipped']}"
     lines = [
         f"Soirée électorale : {run['bureaux']} bureaux, {run['candidates']} candidats, "
-        f"gunicorn {run['workers']} workers, wrk {run['connections']} connexions × "
+        f"gunicorn {run['workers']} workers, wrk {run['connections']} connexions x "
         f"{run['seconds']} s, JSON de {run['json_bytes']} octets",
         f"{'cible':<28}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'erreurs':>9}",
     ]
@@ -353,7 +353,8 @@ def table(run: dict[str, Any]) -> str:
         f"{'ok' if ratio >= TARGET_STATIC_RATIO else 'NON'}) ; erreurs : "
         f"{run['results_json']['errors'] + run['results_page']['errors']} ; "
         f"nouveau bureau visible après {worst:.2f} s au pire sur {len(delays)} publications "
-        f"(cible ≤ {TARGET_VISIBLE_S:.0f} s : {'ok' if delays and worst <= TARGET_VISIBLE_S else 'NON'})"
+        f"(cible ≤ {TARGET_VISIBLE_S:.0f} s : "
+        f"{'ok' if delays and worst <= TARGET_VISIBLE_S else 'NON'})"
     )
     return "\n".join(lines)
 
