@@ -12,7 +12,7 @@ PYTHON ?= $(shell for p in python3.12 python3.13 python3.14 python3 python; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' \
 	2>/dev/null && { echo $$p; break; }; done)
 
-.PHONY: venv demo test lint bench clean
+.PHONY: venv demo serve test lint bench clean
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	@if [ -z "$(PYTHON)" ]; then echo "Civis Data needs Python 3.12 or newer (python3.12 not found)." >&2; exit 1; fi
@@ -35,6 +35,46 @@ demo: venv
 	@CIVIS_DEBUG=1 $(BIN)/python manage.py db_worker --backend civis --no-startup-delay \
 		> var/worker.log 2>&1 & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	CIVIS_DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+# Production-like on the embedded default (SQLite, local files, database search), debug off:
+# gunicorn (gunicorn.conf.py; WEB_CONCURRENCY workers, default 2 x cores + 1), the background
+# worker and the scheduled-publication scheduler, all stopped by Ctrl+C. Serves what the
+# database holds: DEMO=1 loads the demo first. The secret key and the field-encryption key are
+# the environment's, else generated once into $(SERVE_VAR)/ (mode 600, never committed; a real
+# deployment gives its own: without them the settings refuse to start).
+SERVE_VAR := $(or $(CIVIS_VAR_DIR),var)
+SERVE_ENV = CIVIS_DEBUG=0 \
+	CIVIS_SECRET_KEY="$${CIVIS_SECRET_KEY:-$$(cat $(SERVE_VAR)/secret-key)}" \
+	CIVIS_FIELD_ENCRYPTION_KEY="$${CIVIS_FIELD_ENCRYPTION_KEY:-$$(cat $(SERVE_VAR)/field-encryption-key)}" \
+	CIVIS_ALLOWED_HOSTS="$${CIVIS_ALLOWED_HOSTS:-127.0.0.1,localhost,[::1]}" \
+	CIVIS_BASE_URL="$${CIVIS_BASE_URL:-http://127.0.0.1:$(PORT)}" \
+	CIVIS_SECURE_SSL_REDIRECT="$${CIVIS_SECURE_SSL_REDIRECT:-0}" \
+	CIVIS_SECURE_COOKIES="$${CIVIS_SECURE_COOKIES:-0}" PORT=$(PORT)
+
+serve: venv
+	@mkdir -p $(SERVE_VAR)
+	@umask 077; \
+	if [ -z "$${CIVIS_SECRET_KEY:-}" ] && [ ! -s $(SERVE_VAR)/secret-key ]; then \
+		$(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))' > $(SERVE_VAR)/secret-key; \
+		echo "Clé secrète locale générée : $(SERVE_VAR)/secret-key (pour make serve seulement)"; fi; \
+	if [ -z "$${CIVIS_FIELD_ENCRYPTION_KEY:-}" ] && [ ! -s $(SERVE_VAR)/field-encryption-key ]; then \
+		$(BIN)/python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())' \
+			> $(SERVE_VAR)/field-encryption-key; \
+		echo "Clé de chiffrement locale générée : $(SERVE_VAR)/field-encryption-key (pour make serve seulement)"; fi
+	@export $(SERVE_ENV); $(BIN)/python manage.py migrate --noinput -v 0
+	@export $(SERVE_ENV); $(BIN)/python manage.py collectstatic --noinput -v 0
+	@if [ -n "$(DEMO)" ]; then export $(SERVE_ENV); \
+		$(BIN)/python manage.py civis_demo && $(BIN)/python manage.py civis_reindex; fi
+	@echo ""
+	@echo "Civis Data (production locale, debug désactivé) : http://127.0.0.1:$(PORT)/  santé : http://127.0.0.1:$(PORT)/sante/"
+	@echo "Données : celles de la base (DATABASE_URL, sinon $(SERVE_VAR)/civis.sqlite3) ; make serve DEMO=1 charge d'abord la démo."
+	@echo "Worker : $(SERVE_VAR)/worker.log, planificateur : $(SERVE_VAR)/scheduler.log. Arrêt : Ctrl+C"
+	@export $(SERVE_ENV); \
+	$(BIN)/python manage.py db_worker --backend civis --no-startup-delay > $(SERVE_VAR)/worker.log 2>&1 & worker=$$!; \
+	$(BIN)/python manage.py civis_scheduler > $(SERVE_VAR)/scheduler.log 2>&1 & scheduler=$$!; \
+	trap 'kill $$worker $$scheduler 2>/dev/null; wait $$worker $$scheduler 2>/dev/null' EXIT; \
+	trap 'exit 130' INT TERM; \
+	$(BIN)/gunicorn --config gunicorn.conf.py civis.wsgi
 
 # Two test processes (pytest-xdist), a test file each at a time: CI runs the suite twice (SQLite,
 # then PostgreSQL) on 2 cores. TEST_WORKERS=0 runs everything in this process.

@@ -406,7 +406,7 @@ if not DEBUG:
     # Behind a TLS-terminating proxy, set CIVIS_PROXY_SSL_HEADER=1 so Django trusts
     # X-Forwarded-Proto; CIVIS_SECURE_SSL_REDIRECT=0 when the proxy already redirects.
     SECURE_SSL_REDIRECT = env_bool("CIVIS_SECURE_SSL_REDIRECT", True)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^sante/$"]
     SECURE_HSTS_SECONDS = env_int("CIVIS_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("CIVIS_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("CIVIS_HSTS_PRELOAD", True)

@@ -4,6 +4,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.contrib.sitemaps import Sitemap as PageSitemap
 
+from civis import health
 from civis.api import api
 from civis.portal import views as portal_views
 from documents import views as documents_views
@@ -13,6 +14,7 @@ sitemaps = {"pages": PageSitemap, "documents": DocumentSitemap}
 
 urlpatterns = [
     path("healthz", portal_views.healthz, name="healthz"),
+    path("sante/", health.sante, name="sante"),
     # Before Wagtail's admin: tag suggestions from readable documents only (same paths).
     path("admin/", include("documents.admin.tags")),
     path("admin/", include(wagtailadmin_urls)),
@@ -22,6 +24,8 @@ urlpatterns = [
     path("", include("opendata.urls")),
     # Online procedures: /demarches/… and /mon-espace/demarches/…, /mon-espace/mes-donnees/.
     path("", include("procedures.urls")),
+    # Election results: /elections/… (pages, map, widgets); their data is in the API.
+    path("elections/", include("elections.urls")),
     path("mon-espace/", portal_views.citizen_space, name="citizen_space"),
     path("documents/flux/", LatestDocumentsFeed(), name="documents_feed"),
     path("documents/<int:document_id>/", documents_views.document_detail, name="document_detail"),

@@ -71,7 +71,7 @@ def _number(value: Any, label: str, errors: dict[str, list[str]], key: str) -> i
 
 
 def clean_count(
-    round: Round, figures: Mapping[str, Any], votes: Mapping[int | str, Any]
+    round: Round, figures: Mapping[str, Any], votes: Mapping[Any, Any]
 ) -> tuple[dict[str, int], dict[int, int]]:
     """The figures and votes of one count as integers, or a ``ValidationError`` in French by
     field (``inscrits`` …, ``votes_<panel>``, and ``__all__`` for the arithmetic)."""
@@ -176,7 +176,7 @@ def result_enter(
     actor: Actor,
     result: BureauResult,
     figures: Mapping[str, Any],
-    votes: Mapping[int | str, Any],
+    votes: Mapping[Any, Any],
     note: str = "",
 ) -> ResultVersion:
     """Enter one bureau's count as a new version, awaiting a second agent's validation."""
@@ -268,7 +268,7 @@ def record_official(
     actor: Actor,
     result: BureauResult,
     figures: Mapping[str, Any],
-    votes: Mapping[int | str, Any],
+    votes: Mapping[Any, Any],
     now: Any,
 ) -> ResultVersion | None:
     """One bureau's official figures from the ministry's file, inside the import's transaction:
