@@ -198,7 +198,7 @@ if IS_POSTGRESQL:
 CIVIS_CACHE_URL = os.environ.get("CIVIS_CACHE_URL", "").strip()
 CIVIS_CACHE_TABLE = "civis_cache"
 if CIVIS_CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
-    CACHES = {
+    CACHES: dict[str, dict[str, Any]] = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": CIVIS_CACHE_URL,
@@ -217,6 +217,16 @@ else:
             "KEY_PREFIX": "civis",
         }
     }
+
+# Each process keeps the bodies of the public results answers it built (elections.exports):
+# keyed by the round's ETag, which every publication moves, so a copy is never stale and
+# needs no invalidation across processes; bounded so a long night does not grow memory.
+CACHES["results"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "civis-results",
+    "TIMEOUT": 3600,
+    "OPTIONS": {"MAX_ENTRIES": 200},
+}
 
 AUTH_USER_MODEL = "identity.User"
 AUTH_PASSWORD_VALIDATORS = [

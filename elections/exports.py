@@ -15,6 +15,7 @@ import io
 from collections.abc import Callable
 from typing import Any
 
+from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_cache_control
@@ -80,12 +81,38 @@ def etag(round: Round, variant: str = "") -> str:
     source = "|".join(
         [
             str(round.pk),
+            round.election.created_at.isoformat(),
             round.published_at.isoformat() if round.published_at else "",
             round.status,
+            str(round.revision),
             variant,
         ]
     )
     return '"' + hashlib.sha256(source.encode()).hexdigest()[:32] + '"'
+
+
+KEPT_HEADERS = ("Content-Type", "Content-Disposition")
+
+
+def _built(request: HttpRequest, tag: str, build: Callable[[], HttpResponse]) -> HttpResponse:
+    """``build()``'s answer, or this process's copy of it for the same ETag (the same
+    publication): on election night thousands of widgets ask for the same round, and the body
+    is computed once per publication and process. The key holds the scheme and host because
+    the body holds absolute URLs."""
+    store = caches["results"]
+    key = hashlib.sha256(f"{tag}|{request.scheme}|{request.get_host()}".encode()).hexdigest()
+    kept = store.get(key)
+    if kept is not None:
+        content, headers = kept
+        response = HttpResponse(content)
+        for name, value in headers:
+            response[name] = value
+        return response
+    response = build()
+    if response.status_code == 200:
+        headers = [(name, response[name]) for name in KEPT_HEADERS if response.has_header(name)]
+        store.set(key, (response.content, headers))
+    return response
 
 
 def cached(
@@ -97,14 +124,15 @@ def cached(
     cors: bool = True,
 ) -> HttpResponseBase:
     """A results answer with its validators: 304 when the caller's copy is current (``build``
-    is then never called: nothing is computed), else ``build()``'s response."""
+    is then never called: nothing is computed), else ``build()``'s response, built once per
+    publication and process."""
     tag = etag(round, f"{variant}|{get_language() or ''}")
     stamp = int(last_modified(round).timestamp())
     response: HttpResponseBase | None = get_conditional_response(
         request, etag=tag, last_modified=stamp
     )
     if response is None:
-        response = build()
+        response = _built(request, tag, build)
     response["ETag"] = tag
     response["Last-Modified"] = http_date(stamp)
     max_age = FINAL_MAX_AGE if round.status == RoundStatus.FINAL else PROVISIONAL_MAX_AGE

@@ -87,6 +87,10 @@ class Round(models.Model):
     publish_on_validation = models.BooleanField(_("publier dès la validation"), default=True)
     published_at = models.DateTimeField(_("dernière publication"), null=True, blank=True)
     finalised_at = models.DateTimeField(_("résultats définitifs le"), null=True, blank=True)
+    # Moves with every other change the public reads (candidates, expected bureaux, a bureau's
+    # name or contour): with ``published_at`` and ``status`` it makes the answers' ETag, so a
+    # cached copy (a reader's, a proxy's, a process's) never outlives what it shows.
+    revision = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = _("tour")

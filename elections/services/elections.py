@@ -15,7 +15,7 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -124,10 +124,17 @@ def _clean_candidate(data: Mapping[str, Any]) -> dict[str, Any]:
     return clean
 
 
+def rounds_revise(rounds: QuerySet[Round]) -> None:
+    """What the public reads of these rounds changed otherwise than by a publication: their
+    ETag moves (``Round.revision``)."""
+    Round.objects.filter(pk__in=rounds.values("pk")).update(revision=F("revision") + 1)
+
+
 def candidates_set_step(
     *, round: Round, candidates: Iterable[Mapping[str, Any]]
 ) -> list[Candidate]:
     """Create or update a round's candidates by panel, inside the caller's transaction."""
+    rounds_revise(Round.objects.filter(pk=round.pk))
     saved = []
     for data in candidates:
         clean = _clean_candidate(data)
@@ -201,6 +208,7 @@ def station_save_step(
         setattr(station, key, values[key])
     if changed:
         station.save(update_fields=changed)
+        rounds_revise(Round.objects.filter(results__station=station))
     return station, bool(changed)
 
 
@@ -213,6 +221,8 @@ def round_expect_step(*, round: Round, stations: Iterable[PollingStation]) -> in
         if station.pk not in existing
     ]
     BureauResult.objects.bulk_create(new)
+    if new:
+        rounds_revise(Round.objects.filter(pk=round.pk))
     return len(new)
 
 

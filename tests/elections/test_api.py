@@ -15,6 +15,7 @@ from django.utils.http import http_date
 
 from elections.api import router
 from elections.models import Round, RoundStatus
+from elections.services.elections import station_save_step
 from tests.elections.factories import count
 from tests.elections.test_public_pages import SECRETS, build_night, publish
 
@@ -121,6 +122,44 @@ def test_a_304_costs_no_results_query(client, night, django_assert_max_num_queri
     tag = client.get(address)["ETag"]
     with django_assert_max_num_queries(4):
         assert client.get(address, headers={"if-none-match": tag}).status_code == 304
+
+
+def test_a_repeated_answer_is_built_once_per_publication(
+    client, night, django_assert_max_num_queries
+):
+    address = url("election_round_results")
+    first = client.get(address)
+    with django_assert_max_num_queries(4):
+        again = client.get(address)
+    assert again.status_code == 200 and again.content == first.content
+    assert again["Content-Type"] == first["Content-Type"]
+    publish(night, night.result("33281_0004"), *count(inscrits=800, votes=(10, 20, 30)))
+    after = client.get(address).json()
+    assert {b["code"]: b["published"] for b in after["bureaux"]}["33281_0004"] is True
+
+
+def test_a_renamed_bureau_moves_the_etag_and_every_answer_shows_the_new_name(client, night):
+    address = url("election_round_results")
+    geojson_address = url("election_round_geojson")
+    first = client.get(address)
+    client.get(geojson_address)
+    station = night.result("33281_0001").station
+    station_save_step(
+        commune=station.commune,
+        number=station.number,
+        valid_from=station.valid_from,
+        name="École Jean-Jaurès",
+        place_name=station.place_name,
+        address=station.address,
+        canton=station.canton,
+        circonscription=station.circonscription,
+        contour=station.contour,
+    )
+    again = client.get(address, headers={"if-none-match": first["ETag"]})
+    assert again.status_code == 200 and again["ETag"] != first["ETag"]
+    names = {b["code"]: b["name"] for b in again.json()["bureaux"]}
+    assert names["33281_0001"] == "École Jean-Jaurès"
+    assert "École Jean-Jaurès" in client.get(geojson_address).content.decode()
 
 
 def test_final_results_are_cached_longer(client, night):
