@@ -20,5 +20,7 @@ def run_manage(env_overrides: dict[str, str], *args: str) -> subprocess.Complete
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        # A guard against a hung child, not a speed check: migrating from zero took over 120 s
+        # on a loaded 2-core machine (both CI suites at once).
+        timeout=600,
     )
