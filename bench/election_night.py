@@ -133,7 +133,7 @@ def _django_setup_data(workdir: Path) -> bytes:
         : BUREAUX // 2
     ]:
         _count_one(result, users, result_enter, result_validate)
-    body: bytes = Client().get(_json_path(), HTTP_HOST="127.0.0.1").content
+    body: bytes = Client().get(_json_path(), HTTP_HOST="127.0.0.1", secure=True).content
     (workdir / "sizes.json").write_text(json.dumps({"json_bytes": len(body)}))
     return body
 
@@ -195,11 +195,18 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _request(url: str) -> urllib.request.Request:
+    """As the reverse proxy in front of gunicorn forwards it (docs/production/): HTTPS said by
+    X-Forwarded-Proto, which gunicorn trusts from loopback; without it production settings
+    redirect to https://."""
+    return urllib.request.Request(url, headers={"X-Forwarded-Proto": "https"})  # noqa: S310
+
+
 def _wait(url: str, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (loopback)
+            with urllib.request.urlopen(_request(url), timeout=2) as response:  # noqa: S310
                 if response.status == 200:
                     return
         except OSError:
@@ -219,6 +226,8 @@ def _wrk(url: str, seconds: int, connections: int, script: Path) -> dict[str, An
             str(script),
             "-H",
             "Host: 127.0.0.1",
+            "-H",
+            "X-Forwarded-Proto: https",
             url,
         ],
         capture_output=True,
@@ -235,9 +244,10 @@ def _visibility(base: str, workdir: Path, seconds: float) -> list[float]:
     """Poll the JSON as a widget would (but every 0.25 s) and measure, for each publication the
     writer logged, how long until the JSON showed it."""
     seen: dict[str, float] = {}
+    start = time.time()
     end = time.monotonic() + seconds
     while time.monotonic() < end:
-        with urllib.request.urlopen(base + _json_path(), timeout=5) as response:  # noqa: S310
+        with urllib.request.urlopen(_request(base + _json_path()), timeout=5) as response:  # noqa: S310
             payload = json.loads(response.read())
         now = time.time()
         for bureau in payload.get("bureaux", []):
@@ -248,7 +258,9 @@ def _visibility(base: str, workdir: Path, seconds: float) -> list[float]:
     log = workdir / "writes.jsonl"
     for line in log.read_text().splitlines() if log.exists() else []:
         write = json.loads(line)
-        if write["code"] in seen:
+        # Only what was published while this reader polled (the others, during the load
+        # phase, were seen when it started).
+        if write["at"] >= start and write["code"] in seen:
             delays.append(max(0.0, seen[write["code"]] - write["at"]))
     return delays
 

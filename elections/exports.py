@@ -23,6 +23,7 @@ from django.utils.http import http_date
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
+from elections.middleware import mark_shared
 from elections.models import BureauResult, Candidate, Round, RoundStatus
 from elections.selectors import RoundSummary, Tally
 from identity.models import Authority
@@ -133,6 +134,7 @@ def cached(
     )
     if response is None:
         response = _built(request, tag, build)
+        mark_shared(response)
     response["ETag"] = tag
     response["Last-Modified"] = http_date(stamp)
     max_age = FINAL_MAX_AGE if round.status == RoundStatus.FINAL else PROVISIONAL_MAX_AGE

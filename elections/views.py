@@ -13,9 +13,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import caches
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csp import csp_override
@@ -198,9 +202,34 @@ def election_detail(request: HttpRequest, slug: str) -> HttpResponseBase:
 
 @require_safe
 def round_page(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    """The results of a round. Their part of the page is the same for every reader: it is
+    rendered once per publication (the round's ETag), map mode, language and host, and kept
+    by the process (``caches["results"]``): election night's readers cost a lookup each."""
     round = _round(slug, number)
-    summary = round_summary(round)
     mode = "participation" if request.GET.get("carte") == "participation" else "candidat"
+    variant = f"page|{mode}|{get_language() or ''}|{request.scheme}|{request.get_host()}"
+    key = "page|" + exports.etag(round, variant).strip('"')
+    store = caches["results"]
+    content = store.get(key)
+    if content is None:
+        content = render_to_string(
+            "elections/includes/round_content.html", _round_page_context(request, round, mode)
+        )
+        store.set(key, content)
+    return render(
+        request,
+        "elections/round.html",
+        {
+            "election": round.election,
+            "round": round,
+            "round_label": round_label(round),
+            "content": mark_safe(content),  # noqa: S308 (our own template's output)
+        },
+    )
+
+
+def _round_page_context(request: HttpRequest, round: Round, mode: str) -> dict[str, Any]:
+    summary = round_summary(round)
     kwargs = {"slug": round.election.slug, "number": round.number}
     widget_base = request.build_absolute_uri(
         reverse("elections:widget", kwargs={**kwargs, "kind": "resume"})
@@ -254,7 +283,7 @@ def round_page(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             ),
         }
     )
-    return render(request, "elections/round.html", context)
+    return context
 
 
 def _find_bureau(summary: RoundSummary, code: str) -> tuple[BureauResult, Tally]:
