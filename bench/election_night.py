@@ -265,6 +265,35 @@ def _visibility(base: str, workdir: Path, seconds: float) -> list[float]:
     return delays
 
 
+def _serve(env: dict[str, str], workers: str) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    server = subprocess.Popen(  # noqa: S603
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "civis.wsgi",
+            "--workers",
+            workers,
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--access-logfile",
+            "/dev/null",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=ROOT,
+    )
+    return server, f"http://127.0.0.1:{port}"
+
+
+def _stop(server: subprocess.Popen[bytes]) -> None:
+    if server.poll() is None:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def run(env: dict[str, str], workdir: Path) -> dict[str, Any]:
     """Set up, serve with gunicorn, measure; returns the results (bench/results.json)."""
     if shutil.which("wrk") is None:
@@ -282,33 +311,14 @@ def run(env: dict[str, str], workdir: Path) -> dict[str, Any]:
     subprocess.run(  # noqa: S603
         [python, "-m", "bench.election_night", "setup", str(workdir)], env=env, cwd=ROOT, check=True
     )
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(  # noqa: S603
-        [
-            python,
-            "-m",
-            "gunicorn",
-            "civis.wsgi",
-            "--workers",
-            workers,
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--access-logfile",
-            "/dev/null",
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        cwd=ROOT,
-    )
     script = workdir / "report.lua"
     script.write_text(LUA)
+    server, base = _serve(env, workers)
     try:
         _wait(base + _json_path())
         static = _wrk(base + "/static/bench-same-size.json", seconds, connections, script)
         writer = subprocess.Popen(  # noqa: S603
-            [python, "-m", "bench.election_night", "write", str(workdir), str(seconds * 2 + 10)],
+            [python, "-m", "bench.election_night", "write", str(workdir), str(seconds * 3 + 10)],
             env=env,
             cwd=ROOT,
         )
@@ -316,12 +326,17 @@ def run(env: dict[str, str], workdir: Path) -> dict[str, Any]:
             results_json = _wrk(base + _json_path(), seconds, connections, script)
             delays = _visibility(base, workdir, seconds)
             page = _wrk(base + f"/elections/{SLUG}/tour-1/", seconds, connections, script)
+            # The baseline: the same JSON with the fast path off (every answer goes through
+            # the whole stack and the database), same machine, same run.
+            _stop(server)
+            server, base = _serve({**env, "CIVIS_RESULTS_FRESH_SECONDS": "0"}, workers)
+            _wait(base + _json_path())
+            no_fast_path = _wrk(base + _json_path(), seconds, connections, script)
         finally:
             writer.terminate()
             writer.wait(timeout=30)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        _stop(server)
     sizes = json.loads((workdir / "sizes.json").read_text())
     return {
         "bureaux": BUREAUX,
@@ -333,6 +348,10 @@ def run(env: dict[str, str], workdir: Path) -> dict[str, Any]:
         "static": static,
         "results_json": results_json,
         "results_page": page,
+        "results_json_without_fast_path": no_fast_path,
+        "fast_path_speedup": results_json["rps"] / no_fast_path["rps"]
+        if no_fast_path["rps"]
+        else 0.0,
         "json_over_static": results_json["rps"] / static["rps"] if static["rps"] else 0.0,
         "visible_after_s": delays,
     }
@@ -351,6 +370,7 @@ def table(run: dict[str, Any]) -> str:
         ("fichier statique (même taille)", "static"),
         ("résultats JSON (saisies en cours)", "results_json"),
         ("page des résultats", "results_page"),
+        ("JSON sans chemin rapide", "results_json_without_fast_path"),
     ):
         m = run[key]
         lines.append(
@@ -360,6 +380,8 @@ def table(run: dict[str, Any]) -> str:
     ratio = run["json_over_static"]
     delays = run["visible_after_s"]
     worst = max(delays) if delays else float("nan")
+    if "fast_path_speedup" in run:
+        lines.append(f"Chemin rapide : JSON {run['fast_path_speedup']:.1f}x plus rapide que sans")
     lines.append(
         f"JSON / statique : {ratio:.0%} (cible ≥ {TARGET_STATIC_RATIO:.0%} : "
         f"{'ok' if ratio >= TARGET_STATIC_RATIO else 'NON'}) ; erreurs : "
