@@ -12,6 +12,7 @@ import datetime
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -235,6 +236,32 @@ CACHES["results"] = {
 # database (elections/middleware.py); 0 turns it off. A publication reaches readers within
 # this plus the answers' max-age (5 s).
 CIVIS_RESULTS_FRESH_SECONDS = env_int("CIVIS_RESULTS_FRESH_SECONDS", 1)
+
+# The elections' maps are drawn from the bureaux' contours with no background by default
+# (nothing is fetched from another server). CIVIS_ELECTIONS_TILE_URL, an https:// template with
+# {z}, {x} and {y} (slippy-map tiles, Web Mercator), draws them over a tile server's map; its
+# credit (CIVIS_ELECTIONS_TILE_ATTRIBUTION) is then required, and its origin joins img-src.
+CIVIS_ELECTIONS_TILE_URL = os.environ.get("CIVIS_ELECTIONS_TILE_URL", "").strip()
+CIVIS_ELECTIONS_TILE_ATTRIBUTION = os.environ.get("CIVIS_ELECTIONS_TILE_ATTRIBUTION", "").strip()
+_TILE_ORIGIN = ""
+if CIVIS_ELECTIONS_TILE_URL:
+    _tiles = urlsplit(CIVIS_ELECTIONS_TILE_URL)
+    if (
+        _tiles.scheme != "https"
+        or not _tiles.netloc
+        or "{" in _tiles.netloc
+        or any(part not in CIVIS_ELECTIONS_TILE_URL for part in ("{z}", "{x}", "{y}"))
+    ):
+        raise ImproperlyConfigured(
+            "CIVIS_ELECTIONS_TILE_URL must be an https:// URL with {z}, {x} and {y}, "
+            f"got {CIVIS_ELECTIONS_TILE_URL!r}."
+        )
+    if not CIVIS_ELECTIONS_TILE_ATTRIBUTION:
+        raise ImproperlyConfigured(
+            "CIVIS_ELECTIONS_TILE_ATTRIBUTION is required with CIVIS_ELECTIONS_TILE_URL "
+            "(the tile provider's credit, e.g. « © les contributeurs d'OpenStreetMap »)."
+        )
+    _TILE_ORIGIN = f"https://{_tiles.netloc}"
 
 AUTH_USER_MODEL = "identity.User"
 AUTH_PASSWORD_VALIDATORS = [
@@ -474,7 +501,7 @@ WAGTAIL_PRIVATE_PAGE_OPTIONS = {"password": False}
 # origins (core.middleware), because sign-in and sign-out forms redirect to them.
 _CSP_COMMON = {
     "default-src": [CSP.SELF],
-    "img-src": [CSP.SELF, "data:"],
+    "img-src": [CSP.SELF, "data:", *([_TILE_ORIGIN] if _TILE_ORIGIN else [])],
     "font-src": [CSP.SELF],
     "connect-src": [CSP.SELF],
     "object-src": [CSP.NONE],

@@ -1,8 +1,8 @@
 """The map of a round's bureaux, drawn on the server as inline SVG from their GeoJSON contours:
 no tile server, no script, readable by keyboard and screen reader.
 
-- Projection: equirectangular with the longitudes scaled by cos(mean latitude) — enough at the
-  scale of a commune or a département.
+- Projection: Web Mercator fitted to the contours' bounds — the projection of every tile
+  server, so that a background of tiles lines up when one is set.
 - Each bureau is a link (``<a href>`` to its page, focusable) around its shape, with an
   accessible name (« Bureau n° 4 — École … : en tête Liste X, 42,1 % »); a bureau not yet
   counted is hatched grey and named « non dépouillé ».
@@ -10,7 +10,11 @@ no tile server, no script, readable by keyboard and screen reader.
   sequential scale in five classes, with its legend). The figures are never in the colour
   alone: they are in every shape's name, in the legend and in the table under the map.
 
-``settings.CIVIS_ELECTIONS_TILE_URL`` (a background tile server) is read but not used yet.
+- Background: none by default (nothing is fetched from anyone else). With
+  ``CIVIS_ELECTIONS_TILE_URL`` (``https://…/{z}/{x}/{y}.png``), the map is drawn over the
+  tiles that cover it, at the zoom whose tiles are closest to their native size, decorative
+  (``aria-hidden``), the bureaux slightly transparent, the provider's credit
+  (``CIVIS_ELECTIONS_TILE_ATTRIBUTION``) under the map.
 """
 
 from __future__ import annotations
@@ -44,8 +48,25 @@ PARTICIPATION_SCALE = [
 MODES = ("candidat", "participation")
 
 
+TILE_SIZE = 256.0
+MAX_ZOOM = 19
+MAX_TILES = 64
+MERCATOR_LIMIT = 85.05112878  # Web Mercator's latitude bound: the world is a square
+TILED_FILL_OPACITY = "0.75"
+
+
 def tile_url() -> str:
     return str(getattr(settings, "CIVIS_ELECTIONS_TILE_URL", ""))
+
+
+def tile_attribution() -> str:
+    return str(getattr(settings, "CIVIS_ELECTIONS_TILE_ATTRIBUTION", ""))
+
+
+def mercator_y(lat: float) -> float:
+    """Web Mercator's northing, in degrees of longitude (180 at the top of the world)."""
+    lat = max(min(lat, MERCATOR_LIMIT), -MERCATOR_LIMIT)
+    return math.degrees(math.log(math.tan(math.pi / 4 + math.radians(lat) / 2)))
 
 
 def decimal(value: float | None, digits: int = 1) -> str:
@@ -68,6 +89,7 @@ class MapView:
     legend: list[LegendItem] = field(default_factory=list)
     shapes: int = 0
     without_contour: list[str] = field(default_factory=list)  # station names
+    attribution: str = ""  # the tile provider's credit, when the map is drawn over tiles
 
 
 def _rings(geometry: dict[str, Any] | None) -> list[list[tuple[float, float]]]:
@@ -96,22 +118,79 @@ def _rings(geometry: dict[str, Any] | None) -> list[list[tuple[float, float]]]:
 
 
 class Projection:
+    """Web Mercator, scaled so the contours' bounds fill WIDTH (less the padding)."""
+
     def __init__(self, points: Iterable[tuple[float, float]]) -> None:
         lons, lats = zip(*points, strict=True)
         self.west, self.east = min(lons), max(lons)
         self.south, self.north = min(lats), max(lats)
-        self.cos = math.cos(math.radians((self.south + self.north) / 2)) or 1.0
-        span_x = (self.east - self.west) * self.cos
-        span_y = self.north - self.south
-        span = max(span_x, span_y, 1e-9)
-        self.scale = (WIDTH - 2 * PADDING) / (span_x if span_x > 1e-9 else span)
+        self.top = mercator_y(self.north)
+        span_x = self.east - self.west
+        span_y = self.top - mercator_y(self.south)
+        self.scale = (WIDTH - 2 * PADDING) / (span_x if span_x > 1e-9 else max(span_y, 1e-9))
         self.width = WIDTH
         self.height = max(span_y * self.scale, 1.0) + 2 * PADDING
 
     def __call__(self, lon: float, lat: float) -> tuple[float, float]:
-        x = PADDING + (lon - self.west) * self.cos * self.scale
-        y = PADDING + (self.north - lat) * self.scale
+        x = PADDING + (lon - self.west) * self.scale
+        y = PADDING + (self.top - mercator_y(lat)) * self.scale
         return round(x, 1), round(y, 1)
+
+
+@dataclass(frozen=True)
+class Tile:
+    z: int
+    x: int
+    y: int
+    left: float  # in the SVG's units
+    top: float
+    size: float
+
+    def url(self, template: str) -> str:
+        return (
+            template.replace("{z}", str(self.z))
+            .replace("{x}", str(self.x))
+            .replace("{y}", str(self.y))
+        )
+
+
+def tiles_covering(project: Projection) -> list[Tile]:
+    """The tiles (slippy-map numbering: x east from 180° W, y south from the top) that cover
+    the map's view box, at the zoom whose tiles are drawn closest to TILE_SIZE units."""
+    degrees_per_unit = 1 / project.scale
+    lon_min = project.west - PADDING * degrees_per_unit
+    lon_max = project.west + (project.width - PADDING) * degrees_per_unit
+    y_max = project.top + PADDING * degrees_per_unit
+    y_min = project.top - (project.height - PADDING) * degrees_per_unit
+    zoom = round(math.log2(max(360 * project.scale / TILE_SIZE, 1.0)))
+    zoom = max(0, min(zoom, MAX_ZOOM))
+    while True:
+        n = 2**zoom
+        step = 360 / n  # a tile's side, in degrees of longitude and of northing
+        xs = range(
+            max(0, math.floor((lon_min + 180) / step)),
+            min(n - 1, math.floor((lon_max + 180) / step)) + 1,
+        )
+        ys = range(
+            max(0, math.floor((180 - y_max) / step)),
+            min(n - 1, math.floor((180 - y_min) / step)) + 1,
+        )
+        if len(xs) * len(ys) <= MAX_TILES or zoom == 0:
+            break
+        zoom -= 1
+    size = step * project.scale
+    return [
+        Tile(
+            zoom,
+            x,
+            y,
+            round(PADDING + (x * step - 180 - project.west) * project.scale, 2),
+            round(PADDING + (project.top - (180 - y * step)) * project.scale, 2),
+            round(size, 2),
+        )
+        for y in ys
+        for x in xs
+    ]
 
 
 def _path(rings: list[list[tuple[float, float]]], project: Projection) -> str:
@@ -231,6 +310,19 @@ def render_map(
         '<line x1="0" y1="0" x2="0" y2="6" stroke="#5c5f66" stroke-width="2"/></pattern>',
         "</defs>",
     ]
+    template = tile_url()
+    if template:
+        # Decorative: what the map says is in the bureaux' names and in the table.
+        out.append('<g class="map-tiles" aria-hidden="true">')
+        for tile in tiles_covering(project):
+            # Half a unit more each way: no hairline seams between neighbouring tiles.
+            out.append(
+                f'<image href="{escape(tile.url(template))}" x="{tile.left:g}" '
+                f'y="{tile.top:g}" width="{tile.size + 0.5:g}" height="{tile.size + 0.5:g}" '
+                'preserveAspectRatio="none"/>'
+            )
+        out.append("</g>")
+    opacity = f' fill-opacity="{TILED_FILL_OPACITY}"' if template else ""
     for result, tally, rings in drawable:
         name = accessible_name(result, tally, candidates, mode, with_commune=communes)
         if result.published is None:
@@ -244,7 +336,7 @@ def render_map(
             fill = leader.colour if leader else TIE_FILL
             state = "depouille"
         shape = (
-            f'<path d="{_path(rings, project)}" fill="{escape(fill)}" fill-rule="evenodd" '
+            f'<path d="{_path(rings, project)}" fill="{escape(fill)}"{opacity} fill-rule="evenodd" '
             f'class="bureau bureau-{state}" data-code="{escape(result.station.code)}">'
             f"<title>{escape(name)}</title></path>"
         )
@@ -271,4 +363,12 @@ def render_map(
             )
         out.append("</g>")
     out.append("</svg>")
-    return MapView(mark_safe("".join(out)), mode, legend, len(drawable), without)  # noqa: S308
+    attribution = tile_attribution() if template else ""
+    return MapView(
+        mark_safe("".join(out)),  # noqa: S308 (every value above is escaped)
+        mode,
+        legend,
+        len(drawable),
+        without,
+        attribution,
+    )
