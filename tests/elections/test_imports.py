@@ -16,10 +16,12 @@ import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from audit.models import AuditEvent
+from elections.map import render_map
 from elections.models import (
     BureauResult,
     ElectionKind,
@@ -345,6 +347,19 @@ def test_the_2024_round_one_file_matches_all_104_bureaux_of_brest(brest_round):
     event = AuditEvent.objects.get(action=AuditEvent.Action.IMPORT, detail__what="election_results")
     assert event.detail["created"] == 104 and event.detail["unmatched"] == 97
     assert event.detail["filename"] == TOUR1.name
+
+
+def test_brests_map_shows_its_104_imported_bureaux_from_their_contours(brest_round, client):
+    results_import(actor=None, round=brest_round, data=shared_file(TOUR1), filename=TOUR1.name)
+    view = render_map(round_summary(brest_round), link=lambda result: result.station.code)
+    assert view.shapes == 104 and view.without_contour == []
+    page = client.get(
+        reverse("elections:round", args=[brest_round.election.slug, brest_round.number])
+    )
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert html.count('class="bureau bureau-depouille"') == 104
+    assert "bureau-non-depouille" not in html
 
 
 def test_the_candidates_of_both_circonscriptions_are_created_with_nuance_and_names(brest_round):
