@@ -7,7 +7,7 @@ round's candidates or lists (``candidates_set``), expect the territory's bureaux
 from __future__ import annotations
 
 import datetime
-from typing import Any, cast
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from documents.selectors import authorities_publishable_by
+from documents.admin.owners import limit_owner_choices
 from elections.admin.access import actor, managed_round, may_create
 from elections.admin.views import render_round, round_label, round_url
 from elections.models import ElectionKind, Round
@@ -79,11 +79,7 @@ class ElectionCreateForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        owners = authorities_publishable_by(user).order_by("name")
-        owner_field = cast(forms.ModelChoiceField[Authority], self.fields["owner"])
-        owner_field.queryset = owners
-        if owners.count() == 1:
-            owner_field.initial = owners.first()
+        limit_owner_choices(self.fields["owner"], user)
 
     def round_dates(self) -> list[datetime.date]:
         dates = [self.cleaned_data["first_date"]]

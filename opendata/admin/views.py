@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from documents.admin.owners import limit_owner_choices
 from documents.models import Document
 from documents.models import Status as DocumentStatus
 from documents.selectors import authorities_publishable_by, documents_visible_to
@@ -110,11 +111,7 @@ class DatasetCreateForm(DatasetForm):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        owners = authorities_publishable_by(user).order_by("name")
-        owner_field = cast(forms.ModelChoiceField[Authority], self.fields["owner"])
-        owner_field.queryset = owners
-        if owners.count() == 1:
-            owner_field.initial = owners.first()
+        limit_owner_choices(self.fields["owner"], user)
 
 
 class ResourceForm(forms.Form):

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from documents.admin.owners import limit_owner_choices
 from documents.selectors import authorities_publishable_by
 from identity.models import Authority, User
 from procedures.fields import FIELD_TYPES, validate_definition
@@ -228,11 +229,7 @@ class ProcedureCreateForm(ProcedureForm):
             {"expected_days": 30, "retention_days": 365 * 5, "eligibility": "signed_in"},
         )
         super().__init__(*args, **kwargs)
-        owners = authorities_publishable_by(user).order_by("name")
-        owner_field = cast(forms.ModelChoiceField[Authority], self.fields["owner"])
-        owner_field.queryset = owners
-        if owners.count() == 1:
-            owner_field.initial = owners.first()
+        limit_owner_choices(self.fields["owner"], user)
 
 
 def _settings_initial(procedure: Procedure) -> dict[str, Any]:
