@@ -95,7 +95,7 @@ bench: venv
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	CIVIS_DEBUG=1 $(BIN)/mypy civis core audit identity documents search opendata procedures elections bench
+	CIVIS_DEBUG=1 $(BIN)/mypy civis core audit identity documents search opendata procedures elections polling bench
 	$(BIN)/lint-imports
 	CIVIS_DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 

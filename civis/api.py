@@ -16,6 +16,7 @@ from core.api import CivisJSONRenderer, api_throttles, install_error_handlers
 from documents.api import router as documents_router
 from elections.api import router as elections_router
 from opendata.api import router as opendata_router
+from polling.api import router as polling_router
 from procedures.api import router as procedures_router
 from search.api import router as search_router
 
@@ -43,3 +44,4 @@ api.add_router("/communes/", portal_router)
 api.add_router("/datasets/", opendata_router)
 api.add_router("/procedures/", procedures_router)
 api.add_router("/elections/", elections_router)
+api.add_router("/polling-station/", polling_router)

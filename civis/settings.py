@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "opendata",
     "procedures",
     "elections",
+    "polling",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",

@@ -98,6 +98,9 @@ class Authority(models.Model):
         help_text=_("METRO, CU, CA ou CC."),
     )
     population = models.PositiveIntegerField(_("population"), null=True, blank=True)
+    # A commune's postcodes from the territory files, space-separated ("94100 94210"): the
+    # "Où voter ?" commune field accepts them.
+    postal_codes = models.CharField(_("codes postaux"), max_length=200, blank=True, default="")
     parent = models.ForeignKey(
         "self",
         verbose_name=_("collectivité de rattachement"),

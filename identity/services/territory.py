@@ -13,7 +13,15 @@ from identity.signals import authorities_moved
 from identity.territory import CURRENT_COMMUNE, TerritoryData
 
 Kind = Authority.Kind
-_FIELDS = ("name", "insee_code", "siren", "epci_type", "population", "parent_id")
+_FIELDS = (
+    "name",
+    "insee_code",
+    "siren",
+    "epci_type",
+    "population",
+    "postal_codes",
+    "parent_id",
+)
 
 
 @dataclass
@@ -88,6 +96,14 @@ def _population(entry: dict[str, Any], *names: str) -> int | None:
     return None
 
 
+def _postal_codes(entry: dict[str, Any]) -> str:
+    codes = entry.get("codesPostaux")
+    if not isinstance(codes, list):
+        return ""
+    kept = [c for c in codes if isinstance(c, str) and c.isdigit() and len(c) == 5]
+    return " ".join(sorted(set(kept)))[:200]
+
+
 @service
 def territory_import(*, data: TerritoryData) -> ImportReport:
     """Import checked territory data; re-importing updates rows and never duplicates them.
@@ -106,6 +122,7 @@ def territory_import(*, data: TerritoryData) -> ImportReport:
             "siren": None,
             "epci_type": "",
             "population": None,
+            "postal_codes": "",
             "parent_id": None,
         }
 
@@ -127,6 +144,7 @@ def territory_import(*, data: TerritoryData) -> ImportReport:
                 "siren": None,
                 "epci_type": "",
                 "population": None,
+                "postal_codes": "",
                 "parent_id": region_ids.get(d["region"]),
             }
             for d in data.departements
@@ -144,6 +162,7 @@ def territory_import(*, data: TerritoryData) -> ImportReport:
                 "siren": entry["code"],
                 "epci_type": str(entry.get("type", ""))[:8],
                 "population": _population(entry, "populationTotale", "populationMunicipale"),
+                "postal_codes": "",
                 "parent_id": region_ids.get(seat_region) if seat_region else None,
             }
         )
@@ -159,6 +178,7 @@ def territory_import(*, data: TerritoryData) -> ImportReport:
                 "siren": c.get("siren"),
                 "epci_type": "",
                 "population": _population(c, "population"),
+                "postal_codes": _postal_codes(c),
                 "parent_id": epci_ids.get(commune_epci.get(c["code"], ""))
                 or region_ids.get(c["region"]),
             }

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PollingConfig(AppConfig):
+    name = "polling"
+    verbose_name = "Où voter ?"
