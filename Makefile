@@ -12,7 +12,7 @@ PYTHON ?= $(shell for p in python3.12 python3.13 python3.14 python3 python; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' \
 	2>/dev/null && { echo $$p; break; }; done)
 
-.PHONY: venv demo serve test lint bench clean
+.PHONY: venv demo serve test lint bench polling-eval clean
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	@if [ -z "$(PYTHON)" ]; then echo "Civis Data needs Python 3.12 or newer (python3.12 not found)." >&2; exit 1; fi
@@ -91,6 +91,11 @@ test: venv
 # quick run; BENCH_DATABASES=sqlite without a PostgreSQL server). Writes bench/results.json.
 bench: venv
 	$(BIN)/python bench/run.py
+
+# « Où voter ? » alone: accuracy and latency of the polling-station lookup on the shared
+# Val-de-Marne ground truth (bench/polling_eval.py, SQLite). Writes bench/results.json.
+polling-eval: venv
+	BENCH_SUITES=polling $(BIN)/python bench/run.py
 
 lint: venv
 	$(BIN)/ruff check .

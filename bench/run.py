@@ -12,8 +12,11 @@ Environment: BENCH_DOCS (100000), BENCH_DATABASES ("sqlite,postgresql"), BENCH_T
 (postgres://postgres@127.0.0.1:5432/civis_bench, dropped and created afresh), BENCH_REPEAT
 (7 timed runs of each query), BENCH_NAIVE_REPEAT (1).
 
-BENCH_SUITES ("search,elections") chooses what runs: "elections" is election night under load
-over HTTP (bench/election_night.py: gunicorn, wrk, BENCH_LOAD_DATABASE, default sqlite).
+BENCH_SUITES ("search,elections,polling") chooses what runs: "elections" is election night under
+load over HTTP (bench/election_night.py: gunicorn, wrk, BENCH_LOAD_DATABASE, default sqlite);
+"polling" is « Où voter ? » measured on the shared Val-de-Marne ground truth (bench/polling_eval.py,
+on SQLite: accuracy of the polling-station lookup on held-out addresses, and its latency;
+BENCH_POLLING_CSV, BENCH_POLLING_SEED). `make polling-eval` runs that suite alone.
 """
 
 from __future__ import annotations
@@ -54,7 +57,7 @@ def _env(database: str, workdir: str) -> dict[str, str]:
 
 
 def main() -> int:
-    suites = os.environ.get("BENCH_SUITES", "search,elections").split(",")
+    suites = os.environ.get("BENCH_SUITES", "search,elections,polling").split(",")
     databases = os.environ.get("BENCH_DATABASES", "sqlite,postgresql").split(",")
     if "search" not in suites:
         databases = []
@@ -77,6 +80,17 @@ def main() -> int:
         with tempfile.TemporaryDirectory(prefix="civis-bench-load-") as workdir:
             print(f"== soirée électorale ({database}) : serveur gunicorn et wrk…", flush=True)
             results["election_night"] = election_night.run(_env(database, workdir), Path(workdir))
+    if "polling" in suites:
+        with tempfile.TemporaryDirectory(prefix="civis-bench-polling-") as workdir:
+            out = Path(workdir) / "polling.json"
+            print("== « Où voter ? » (sqlite) : vérité terrain du Val-de-Marne…", flush=True)
+            subprocess.run(  # noqa: S603 (our own worker, our own arguments)
+                [sys.executable, "-m", "bench.polling_eval", str(out)],
+                env=_env("sqlite", workdir),
+                cwd=ROOT,
+                check=True,
+            )
+            results["polling"] = json.loads(out.read_text())
     RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     from bench.report import table
 
@@ -84,6 +98,10 @@ def main() -> int:
         print(table(results))
     if "election_night" in results:
         print(election_night.table(results["election_night"]))
+    if "polling" in results:
+        from bench import polling_eval
+
+        print(polling_eval.table(results["polling"]))
     print(f"Résultats détaillés : {RESULTS.relative_to(ROOT)}")
     return 0
 

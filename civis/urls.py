@@ -26,6 +26,8 @@ urlpatterns = [
     path("", include("procedures.urls")),
     # Election results: /elections/… (pages, map, widgets); their data is in the API.
     path("elections/", include("elections.urls")),
+    # "Où voter ?": /ou-voter/ (the page); its answers and downloads are in the API.
+    path("", include("polling.urls")),
     path("mon-espace/", portal_views.citizen_space, name="citizen_space"),
     path("documents/flux/", LatestDocumentsFeed(), name="documents_feed"),
     path("documents/<int:document_id>/", documents_views.document_detail, name="document_detail"),

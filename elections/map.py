@@ -29,7 +29,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from elections.models import BureauResult, Candidate
+from elections.models import BureauResult, Candidate, PollingStation
 from elections.selectors import RoundSummary, Tally
 
 WIDTH = 640.0
@@ -371,4 +371,52 @@ def render_map(
         len(drawable),
         without,
         attribution,
+    )
+
+
+def render_station_map(
+    stations: Iterable[PollingStation], *, highlight: int, title: str, dom_id: str = "carte"
+) -> MapView:
+    """One bureau among its commune's: the chosen one (``highlight``, its number) filled,
+    the others outlined, for "Où voter ?". Empty when the chosen one has no contour."""
+    drawable = [(s, rings) for s in stations if (rings := _rings(s.contour))]
+    chosen = [(s, rings) for s, rings in drawable if s.number == highlight]
+    if not chosen:
+        return MapView(mark_safe(""), "bureau")
+    project = Projection(point for _s, rings in drawable for ring in rings for point in ring)
+    title_id = f"{dom_id}-titre"
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="election-map station-map" '
+        f'id="{escape(dom_id)}" viewBox="0 0 {project.width:g} {round(project.height, 1):g}" '
+        f'role="img" aria-labelledby="{escape(title_id)}">',
+        f'<title id="{escape(title_id)}">{escape(title)}</title>',
+    ]
+    template = tile_url()
+    if template:
+        out.append('<g class="map-tiles" aria-hidden="true">')
+        for tile in tiles_covering(project):
+            out.append(
+                f'<image href="{escape(tile.url(template))}" x="{tile.left:g}" '
+                f'y="{tile.top:g}" width="{tile.size + 0.5:g}" height="{tile.size + 0.5:g}" '
+                'preserveAspectRatio="none"/>'
+            )
+        out.append("</g>")
+    for station, rings in drawable:
+        if station.number == highlight:
+            continue
+        out.append(
+            f'<path d="{_path(rings, project)}" fill="#f0f0f0" fill-opacity="0.6" '
+            'stroke="#6a6a6a" stroke-width="1" fill-rule="evenodd" class="bureau-other"/>'
+        )
+    for _station, rings in chosen:
+        out.append(
+            f'<path d="{_path(rings, project)}" fill="#000091" fill-opacity="0.55" '
+            'stroke="#000091" stroke-width="3" fill-rule="evenodd" class="bureau-chosen"/>'
+        )
+    out.append("</svg>")
+    return MapView(
+        mark_safe("".join(out)),  # noqa: S308 (every value above is escaped)
+        "bureau",
+        shapes=len(drawable),
+        attribution=tile_attribution() if template else "",
     )
