@@ -136,9 +136,7 @@ def answer_dict(request: HttpRequest, answer: Answer) -> dict[str, Any]:
             {
                 "label": reference.source,
                 "date": reference.source_date.isoformat() if reference.source_date else None,
-                "imported_at": reference.imported_at.isoformat()
-                if reference.imported_at
-                else None,
+                "imported_at": reference.imported_at.isoformat() if reference.imported_at else None,
             }
             if reference
             else None

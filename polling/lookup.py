@@ -141,9 +141,7 @@ def decide(
     if below and above:
         nearest = by_number[below[-1]] | by_number[above[0]]
         if len(nearest) == 1:
-            return Decision(
-                PROBABLE, nearest.pop(), "neighbours", relied_on=[below[-1], above[0]]
-            )
+            return Decision(PROBABLE, nearest.pop(), "neighbours", relied_on=[below[-1], above[0]])
         return Decision(
             NONE,
             reason="neighbours_disagree",

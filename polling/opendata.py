@@ -67,7 +67,9 @@ def publish_commune_dataset(*, actor: Actor, reference: CommuneReference) -> Dat
     for route, title in RESOURCES:
         path = resource_path(route, commune.insee_code)
         if path not in present:
-            resource_add.step(actor=actor, dataset=dataset, kind="api", title=str(title), api_path=path)
+            resource_add.step(
+                actor=actor, dataset=dataset, kind="api", title=str(title), api_path=path
+            )
     if dataset.status != Dataset.Status.PUBLISHED:
         dataset_publish.step(actor=actor, dataset=dataset)
     return dataset

@@ -1,4 +1,4 @@
-""""Où voter ?": the one path from a commune and an address to an answer, for the page, the
+""" "Où voter ?": the one path from a commune and an address to an answer, for the page, the
 API and the benchmark alike; and who may manage a commune's rules.
 
 The commune is always the one the visitor chose: streets are only ever looked up within it,
@@ -26,7 +26,7 @@ from elections.selectors import elections_public, stations_in_force
 from identity.models import Authority, AuthorityContact, User
 from polling import lookup
 from polling.models import AssignedAddress, CommuneReference, Street, StreetRule
-from polling.normalize import STREET_TYPES, parse_address, street_key
+from polling.normalize import STREET_TYPES, parse_address, street_key, street_name_part
 
 Someone = User | AnonymousUser | None
 
@@ -254,12 +254,21 @@ def _find_street(commune: Authority, key: str) -> tuple[Street | None, list[str]
         named = list(Street.objects.filter(commune=commune, name_key=key)[:2])
         if len(named) == 1:
             return named[0], []
-    labels = dict(Street.objects.filter(commune=commune).values_list("key", "label"))
-    close = difflib.get_close_matches(key, list(labels), n=SUGGESTIONS, cutoff=0.75)
-    if len(close) < SUGGESTIONS:
-        name = key.partition(" ")[2] if first in STREET_TYPES else key
-        for other, _label in labels.items():
-            if name and name in other and other not in close:
+    streets = list(Street.objects.filter(commune=commune).values_list("key", "name_key", "label"))
+    labels = {k: label for k, _n, label in streets}
+    # Compared without the street type: "avenue Pasteur" is not close to "avenue de l'Yser".
+    name = street_name_part(key)
+    by_name: dict[str, list[str]] = {}
+    for k, name_key, _label in streets:
+        by_name.setdefault(name_key, []).append(k)
+    close = [
+        k
+        for n in difflib.get_close_matches(name, list(by_name), n=SUGGESTIONS, cutoff=0.75)
+        for k in by_name[n]
+    ][:SUGGESTIONS]
+    if len(close) < SUGGESTIONS and len(name) >= 4:
+        for other, name_key, _label in streets:
+            if name in name_key and other not in close:
                 close.append(other)
             if len(close) >= SUGGESTIONS:
                 break
@@ -329,9 +338,7 @@ def polling_station_for(
     bureaux = _bureaux(commune, numbers, answer.election_date)
     if decision.bureau is not None:
         bureau = bureaux[decision.bureau]
-        has_stations = (
-            stations_in_force(answer.election_date).filter(commune=commune).exists()
-        )
+        has_stations = stations_in_force(answer.election_date).filter(commune=commune).exists()
         if has_stations and not bureau.known:
             # The list names a bureau the commune no longer has on the day of the vote.
             answer.confidence = lookup.NONE
@@ -363,8 +370,8 @@ def polling_station_for(
         )
         answer.rule_reference = chosen.reference
         answer.explanation = _(
-            "L'arrêté « %(ref)s » rattache les numéros %(span)s de %(street)s au bureau "
-            "n° %(n)d."
+            "L'arrêté « %(ref)s » rattache les numéros %(span)s de la voie « %(street)s » au "
+            "bureau n° %(n)d."
         ) % {
             "ref": chosen.reference,
             "span": chosen.describe(),
@@ -382,9 +389,7 @@ def _numbers(values: list[int]) -> str:
     return ", ".join(str(v) for v in values[:-1]) + _(" et ") + str(values[-1])
 
 
-def _explain(
-    decision: lookup.Decision, number: int | None, repetition: str, street: Street
-) -> str:
+def _explain(decision: lookup.Decision, number: int | None, repetition: str, street: Street) -> str:
     n = decision.bureau
     given = _display(number, repetition, "").strip()
     relied = _numbers(decision.relied_on) if decision.relied_on else ""
@@ -402,7 +407,7 @@ def _explain(
         ),
         "neighbours": _(
             "Le %(given)s n'est pas dans la liste de la commune ; ses voisins du même côté de "
-            "la voie, le %(relied)s, votent au bureau n° %(n)s."
+            "la voie (%(relied)s) votent au bureau n° %(n)s."
         ),
         "street_end": _(
             "Le %(given)s n'est pas dans la liste de la commune ; les numéros connus les plus "

@@ -198,7 +198,9 @@ def _label(raw_street: str) -> str:
     """The roll's text of a street in title case ("RUE DU BAC" → "Rue du Bac")."""
     words = raw_street.split()
     small = {"de", "du", "des", "la", "le", "les", "l", "d", "et", "en", "aux", "au", "sur"}
-    titled = [w.lower() if w.lower() in small and i else w.capitalize() for i, w in enumerate(words)]
+    titled = [
+        w.lower() if w.lower() in small and i else w.capitalize() for i, w in enumerate(words)
+    ]
     return " ".join(titled)[:200]
 
 

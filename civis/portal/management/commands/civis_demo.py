@@ -13,6 +13,7 @@ from civis.portal.demo.contacts import load_contacts
 from civis.portal.demo.documents import COMMISSION, load_demo_documents
 from civis.portal.demo.elections import load_elections
 from civis.portal.demo.opendata import load_opendata
+from civis.portal.demo.polling import load_polling
 from civis.portal.demo.procedures import load_procedures
 from civis.portal.demo.scdl import load_scdl
 from civis.portal.services import authority_pages_sync, home_page_ensure
@@ -108,6 +109,7 @@ class Command(BaseCommand):
         load_opendata(self.stdout, password=DEMO_PASSWORD)
         load_procedures(self.stdout, password=DEMO_PASSWORD)
         load_elections(self.stdout)
+        load_polling(self.stdout)
         self.stdout.write(self.style.SUCCESS("Démonstration prête."))
         self.stdout.write(f"Comptes de démonstration (mot de passe pour tous : {DEMO_PASSWORD}) :")
         for username, first, last, _kind, roles in DEMO_ACCOUNTS:
