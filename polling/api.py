@@ -188,21 +188,19 @@ def lookup(request: HttpRequest, commune: str = "", address: str = "") -> HttpRe
     summary="Les communes dont le portail a les données (saisie assistée)",
 )
 def communes(request: HttpRequest, q: str = "") -> HttpResponse:
-    found = commune_suggestions(q[:100])
+    """The same shape as ``/api/v1/communes/`` (the portal's commune finder), so that one
+    combobox serves both; ``url`` is the commune's "Où voter ?" page."""
+    base = reverse("polling:where_to_vote")
     return _json(
-        {
-            "results": [
-                {
-                    "insee": c.insee_code,
-                    "name": c.name,
-                    "postal_codes": c.postal_codes.split(),
-                    "label": f"{c.name} ({c.postal_codes.split()[0]})"
-                    if c.postal_codes
-                    else c.name,
-                }
-                for c in found
-            ]
-        }
+        [
+            {
+                "name": c.name,
+                "insee_code": c.insee_code,
+                "postal_code": c.postal_codes.split(" ", 1)[0],
+                "url": f"{base}?commune={c.insee_code}",
+            }
+            for c in commune_suggestions(q[:100])
+        ]
     )
 
 

@@ -111,7 +111,7 @@ class Parity(models.TextChoices):
 
 
 class StreetRule(models.Model):
-    """A line of the commune's arrêté: the numbers ``number_from``–``number_to`` (either end
+    """A line of the commune's arrêté: the numbers ``number_from`` to ``number_to`` (either end
     open) of one side of a street, or both, vote in ``bureau``."""
 
     street = models.ForeignKey(

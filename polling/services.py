@@ -82,7 +82,6 @@ class ImportReport:
     communes: dict[str, dict[str, int]] = field(default_factory=dict)
     skipped: Counter[str] = field(default_factory=Counter)
     examples: list[str] = field(default_factory=list)
-    split: list[str] = field(default_factory=list)  # addresses found in several bureaux
 
     def skip(self, reason: str, line: int, text: str = "") -> None:
         self.skipped[reason] += 1
@@ -402,7 +401,7 @@ def assignment_import(
             what="polling_assignment",
             source=source,
             lines=sum(e.lines for e in found[authority.pk]),
-            **counts,
+            counts=counts,
         )
     return report
 
@@ -453,7 +452,8 @@ def _rule_fields(
 def _check_overlap(street: Street, fields: dict[str, Any], exclude: int | None = None) -> None:
     """Two rules of one street may not give one number two bureaux."""
     low, high = fields["number_from"] or 0, fields["number_to"] or MAX_NUMBER
-    for other in street.rules.exclude(pk=exclude):
+    others = street.rules.all() if exclude is None else street.rules.exclude(pk=exclude)
+    for other in others:
         if other.bureau == fields["bureau"]:
             continue
         sides = {fields["parity"], other.parity}

@@ -38,9 +38,11 @@ def communes_with_pages() -> list[Authority]:
 
 
 def _postal_code(authority: Authority) -> str:
-    # The territory files' postcodes are not imported; the mairie's address has one.
+    """The mairie's postcode, else the first of the territory files' (a town may have several)."""
     contact = getattr(authority, "contact", None)
-    return contact.postal_code if contact is not None else ""
+    if contact is not None and contact.postal_code:
+        return contact.postal_code
+    return authority.postal_codes.split(" ", 1)[0]
 
 
 def commune_search(
@@ -57,7 +59,10 @@ def commune_search(
     ).select_related("portal_page", "contact")
     if digits.isdigit():
         candidates = candidates.filter(
-            Q(insee_code__startswith=digits) | Q(contact__postal_code__startswith=digits)
+            Q(insee_code__startswith=digits)
+            | Q(contact__postal_code__startswith=digits)
+            | Q(postal_codes__startswith=digits)
+            | Q(postal_codes__contains=f" {digits}")
         )
     scored: list[tuple[int, str, Authority]] = []
     for authority in candidates.order_by("name"):

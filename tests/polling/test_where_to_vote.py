@@ -141,8 +141,15 @@ def test_an_answer_is_kept_by_no_shared_cache(demo, client):
 
 
 def test_autocomplete_lists_communes_with_data_and_their_streets(demo, client):
-    communes = client.get(reverse("api:polling_communes"), {"q": "mér"}).json()["results"]
-    assert [c["insee"] for c in communes] == ["33281"]
+    communes = client.get(reverse("api:polling_communes"), {"q": "mér"}).json()
+    assert communes == [
+        {
+            "name": "Mérignac",
+            "insee_code": "33281",
+            "postal_code": "33700",
+            "url": "/ou-voter/?commune=33281",
+        }
+    ]
     streets = client.get(reverse("api:polling_streets"), {"commune": "33281", "q": "15 jean"})
     assert streets.json()["results"] == ["Rue Jean Jaurès"]
 

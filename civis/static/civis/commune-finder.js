@@ -2,7 +2,9 @@
    Practices, "combobox with list autocomplete"), fed by GET /api/v1/communes/?q=…
    Keys: Down/Up move in the suggestions (Alt+Down opens them), Enter opens the chosen
    commune's page (or submits the form), Escape closes the list (a second Escape clears the
-   box), Home/End stay in the text. Without JavaScript the form submits to a results page. */
+   box), Home/End stay in the text. Without JavaScript the form submits to a results page.
+   With data-fill on the input ("Où voter ?"), choosing a commune writes « Name (postcode) »
+   in the box instead of opening its page, and the form goes on. */
 (function () {
   "use strict";
 
@@ -10,6 +12,7 @@
     var listbox = document.getElementById(input.getAttribute("data-listbox"));
     var status = document.getElementById(input.getAttribute("data-status"));
     var source = input.getAttribute("data-source");
+    var fill = input.hasAttribute("data-fill");
     if (!listbox || !source) {
       return;
     }
@@ -68,10 +71,11 @@
           event.preventDefault(); // keep the focus in the box
         });
         li.addEventListener("click", function () {
-          window.location.assign(commune.url);
+          choose(i);
         });
         listbox.appendChild(li);
-        return { el: li, url: commune.url };
+        var label = commune.name + (commune.postal_code ? " (" + commune.postal_code + ")" : "");
+        return { el: li, url: commune.url, label: label };
       });
       active = -1;
       if (options.length) {
@@ -83,6 +87,16 @@
       if (status) {
         status.textContent = !options.length ? words.none : options.length === 1 ? words.one : options.length + words.many;
       }
+    }
+
+    function choose(index) {
+      if (!fill) {
+        window.location.assign(options[index].url);
+        return;
+      }
+      input.value = options[index].label;
+      close();
+      input.dispatchEvent(new Event("change", { bubbles: true }));
     }
 
     function ask() {
@@ -139,7 +153,7 @@
       } else if (event.key === "Enter") {
         if (open && active >= 0) {
           event.preventDefault();
-          window.location.assign(options[active].url);
+          choose(active);
         }
       } else if (event.key === "Escape") {
         if (open) {

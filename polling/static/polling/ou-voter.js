@@ -1,23 +1,34 @@
-// "Où voter ?": the commune field suggests the communes the portal has data for, the address
-// field the chosen commune's streets (after the number typed). Native <datalist>: keyboard and
-// screen readers work as with any input; without script the form works the same.
+// "Où voter ?": the address field suggests the chosen commune's known streets (after the
+// number typed), in a native <datalist>: keyboard and screen readers work as with any input.
+// The commune field is the portal's ARIA combobox (civis/static/civis/commune-finder.js, in
+// its data-fill mode). Without script the form works the same.
 (function () {
   "use strict";
   var form = document.querySelector("form.polling-form");
   if (!form) return;
   var commune = form.querySelector("#id_commune");
   var address = form.querySelector("#id_adresse");
-  var communes = document.getElementById("communes-connues");
   var streets = document.getElementById("voies-connues");
   var timer = null;
 
-  function insee() {
+  // « Mérignac (33700) » as the combobox writes it, a postcode, or an INSEE code: the API
+  // wants the INSEE code, which the combobox's choice does not show; ask the communes API.
+  var known = {};
+  function insee(then) {
     var value = commune.value.trim();
-    if (/^\d{5}$/.test(value)) return value;
-    for (var i = 0; i < communes.options.length; i++) {
-      if (communes.options[i].value === value) return communes.options[i].getAttribute("data-insee");
-    }
-    return "";
+    if (/^\d{5}$/.test(value) && known[value] === undefined) { then(value); return; }
+    if (known[value] !== undefined) { then(known[value]); return; }
+    var name = value.replace(/\s*\(\d{5}\)\s*$/, "");
+    fetch(form.getAttribute("data-communes-url") + "?q=" + encodeURIComponent(name), { headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : []; })
+      .then(function (list) {
+        var found = list.filter(function (c) {
+          return c.name + (c.postal_code ? " (" + c.postal_code + ")" : "") === value || c.name === value;
+        });
+        known[value] = found.length === 1 ? found[0].insee_code : "";
+        then(known[value]);
+      })
+      .catch(function () { then(""); });
   }
 
   function fill(list, values) {
@@ -30,8 +41,10 @@
   }
 
   function suggestStreets() {
-    var code = insee();
-    if (!code) { fill(streets, []); return; }
+    insee(function (code) { if (code) { streetsOf(code); } else { fill(streets, []); } });
+  }
+
+  function streetsOf(code) {
     var match = /^\s*(\d+\s*(?:bis|ter)?\s+)?(.*)$/i.exec(address.value);
     var number = match && match[1] ? match[1] : "";
     var text = match ? match[2] : address.value;
