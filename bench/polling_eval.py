@@ -311,7 +311,7 @@ def evaluate(csv_path: Path, seed: int) -> dict[str, Any]:
             "seconds": round(import_s, 1),
             "lines": report.lines,
             "skipped": dict(report.skipped),
-            "split_addresses": len(report.split),
+            "split_addresses": sum(c["split"] for c in report.communes.values()),
         },
         "overall": {**summary, "cross_commune": len(cross)},
         "by_confidence": dict(per_confidence),

@@ -41,7 +41,7 @@ def _postal_code(authority: Authority) -> str:
     """The mairie's postcode, else the first of the territory files' (a town may have several)."""
     contact = getattr(authority, "contact", None)
     if contact is not None and contact.postal_code:
-        return contact.postal_code
+        return str(contact.postal_code)
     return authority.postal_codes.split(" ", 1)[0]
 
 
