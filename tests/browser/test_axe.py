@@ -25,6 +25,10 @@ PAGES = [
     "/accessibilite/",
     "/accessibilite/schema-pluriannuel/",
     "/trouver-ma-collectivite/?q=b",
+    "/ou-voter/",
+    "/ou-voter/?commune=M%C3%A9rignac&adresse=15+rue+Jean+Jaur%C3%A8s",
+    "/ou-voter/?commune=M%C3%A9rignac&adresse=45+avenue+de+la+Marne",
+    "/ou-voter/?commune=&adresse=",
     "/nexiste-pas/",
 ]
 
