@@ -17,6 +17,7 @@ from pydantic import AfterValidator
 from core.api import CivisPagination, IntParam, PageOut, PageParams, error_responses
 from documents.api import DocumentOut
 from documents.models import DocumentType
+from search.places import search_places
 from search.query import (
     FORMATS,
     MAX_PAGE,
@@ -30,6 +31,8 @@ from search.query import (
     clean_format,
     clean_sort,
     clean_text,
+    combine_authority,
+    resolve_authority_code,
 )
 from search.selectors import search_documents
 
@@ -44,6 +47,13 @@ class SearchParams(PageParams):
     )
     authority: Annotated[int | None, IntParam(1)] = Field(
         None, description="Identifiant d'une collectivité : elle et celles qui en dépendent."
+    )
+    authority_code: str = Field(
+        "",
+        description="Code INSEE (commune : 5 caractères, 2A/2B acceptés ; département, région) "
+        "ou SIREN (9 chiffres) d'une collectivité, à la place de ``authority`` : elle et "
+        "celles qui en dépendent. Inconnu ou ambigu : erreur 400.",
+        json_schema_extra={"maxLength": 9},
     )
     type: Annotated[str, AfterValidator(clean_document_type)] = Field(
         "", json_schema_extra={"enum": ["", *DocumentType.values]}
@@ -68,6 +78,17 @@ class SearchHitOut(DocumentOut):
         "est échappé (HTML sûr)."
     )
     score: float
+    missing_words: list[str] = Field(
+        default_factory=list,
+        description="Réponse partielle : les mots cherchés que ce document ne contient pas.",
+    )
+
+
+class PlaceOut(Schema):
+    kind: str = Field(json_schema_extra={"enum": ["authority", "procedure", "page"]})
+    label: str
+    url: str
+    description: str = Field(description="Par exemple « Commune · Gironde · 33281 ».")
 
 
 class FacetOut(Schema):
@@ -81,6 +102,21 @@ class SearchResultsOut(PageOut):
     facets: dict[str, list[FacetOut]] = Field(
         description="Comptes par collectivité (authority), type, année (year) et format."
     )
+    places: list[PlaceOut] = Field(
+        description="Collectivités, démarches et pages du portail qui correspondent, à montrer "
+        "avant les documents (première page seulement)."
+    )
+    reason: str | None = Field(
+        description="« no_searchable_words » : la recherche ne contient aucun mot cherchable."
+    )
+    notice: str | None = Field(description="Le message à montrer à la place des résultats.")
+    partial: bool = Field(
+        description="Aucun document ne contient tous les mots : les résultats en contiennent "
+        "une partie (matched_words)."
+    )
+    matched_words: list[str]
+    missing_words: list[str]
+    suggestions: list[str] = Field(description="« Vouliez-vous dire » : requêtes corrigées.")
 
 
 @router.get(
@@ -93,7 +129,11 @@ def search(request: HttpRequest, params: Query[SearchParams]) -> SearchResultsOu
     """Le total, les résultats et les facettes ne comptent que ce que l'appelant peut lire."""
     query = SearchQuery(
         text=params.q,
-        authority_id=check_authority(params.authority, "authority"),
+        authority_id=combine_authority(
+            check_authority(params.authority, "authority"),
+            resolve_authority_code(params.authority_code, "authority_code"),
+            "authority_code",
+        ),
         document_type=params.type,
         year=params.year,
         kind=params.format,
@@ -106,7 +146,11 @@ def search(request: HttpRequest, params: Query[SearchParams]) -> SearchResultsOu
     prefetch_related_objects([hit.document for hit in page.hits], "tags")
     hits = [
         SearchHitOut.from_document(
-            request, hit.document, snippet=str(hit.snippet), score=round(hit.score, 4)
+            request,
+            hit.document,
+            snippet=str(hit.snippet),
+            score=round(hit.score, 4),
+            missing_words=list(hit.missing),
         )
         for hit in page.hits
     ]
@@ -118,4 +162,60 @@ def search(request: HttpRequest, params: Query[SearchParams]) -> SearchResultsOu
             name: [FacetOut(value=v.value, label=v.label, count=v.count) for v in values]
             for name, values in page.facets.items()
         },
+        places=[
+            PlaceOut(
+                kind=p.kind,
+                label=p.label,
+                url=request.build_absolute_uri(p.url),
+                description=p.description,
+            )
+            for p in (search_places(request.user, query.text) if query.page == 1 else [])
+        ],
+        reason=page.reason or None,
+        notice=page.notice or None,
+        partial=page.partial,
+        matched_words=list(page.matched_words),
+        missing_words=list(page.missing_words),
+        suggestions=list(page.suggestions),
+    )
+
+
+# --- suggestions and autocomplete (search.suggest) ------------------------------------------
+class SuggestParams(Schema):
+    q: Annotated[str, AfterValidator(clean_text)] = Field(
+        "",
+        description="Le texte saisi : ses mots rares sont corrigés, le dernier est complété.",
+        json_schema_extra={"maxLength": MAX_QUERY_LENGTH},
+    )
+
+
+class AutocompleteOut(Schema):
+    kind: str = Field(json_schema_extra={"enum": ["word", "authority"]})
+    label: str
+    value: str = Field(description="Le mot qui remplace le dernier mot saisi, ou le nom.")
+    url: str | None = Field(description="La page de la collectivité ; null pour un mot.")
+    detail: str = Field(description="Le type de collectivité (« Commune »…), vide pour un mot.")
+
+
+class SuggestOut(Schema):
+    suggestions: list[str] = Field(
+        description="« Vouliez-vous dire … ? » : des recherches corrigées qui trouvent des "
+        "documents que l'appelant peut lire."
+    )
+    autocomplete: list[AutocompleteOut]
+
+
+@router.get(
+    "/suggest/",
+    response={200: SuggestOut, **error_responses(400)},
+    url_name="search_suggest",
+    summary="Suggestions et complétion, tirées des documents que l'appelant peut lire",
+)
+def suggest(request: HttpRequest, params: Query[SuggestParams]) -> SuggestOut:
+    """Chaque mot proposé figure dans au moins un document que l'appelant peut lire."""
+    from search.suggest import autocomplete, suggest_query
+
+    return SuggestOut(
+        suggestions=suggest_query(request.user, params.q),
+        autocomplete=[AutocompleteOut(**item) for item in autocomplete(request.user, params.q)],
     )

@@ -27,6 +27,26 @@ _STOP_WORDS = (  # folded, as the text they are removed from
 )
 STOP_WORDS = frozenset(_STOP_WORDS.split())
 
+# Written short, meant long: "St-Médard-en-Jalles" is "Saint-Médard-en-Jalles".
+ABBREVIATIONS = {"st": "saint", "ste": "sainte", "sts": "saints", "stes": "saintes"}
+# Plurals the stemmer's rules miss ("-ail" → "-aux"); "-al" → "-aux" is a rule of stem().
+IRREGULAR = {
+    "travaux": "travail",
+    "baux": "bail",
+    "emaux": "email",
+    "vitraux": "vitrail",
+    "coraux": "corail",
+    "soupiraux": "soupirail",
+    "vantaux": "vantail",
+    "yeux": "oeil",
+}
+# "P.L.U." is "PLU"; "PLUi" (an acronym and a lower-case suffix: intercommunal) is also "PLU";
+# "n° 12", "n°12", "No 12" is one token "n12" (the "n" alone would be a stop word, and "12"
+# alone matches every twelve).
+DOTTED_ACRONYM = re.compile(r"\b(?:[A-Za-z]\.){2,}(?:[A-Za-z]\b)?")
+SUFFIXED_ACRONYM = re.compile(r"\b([A-Z]{2,6})([a-z][A-Za-z]?)\b")
+NUMERO = re.compile(r"\b[nN](?:°|º|o\b\.?|°\.)\s?(\d{1,9})\b")
+
 
 def fold(text: str) -> str:
     """Lower case without accents or ligatures: 'Délibération' -> 'deliberation'."""
@@ -40,6 +60,13 @@ def stem(word: str) -> str:
     """A light French stemmer (plural, feminine and participle endings only)."""
     if len(word) < 4 or word.isdigit():
         return word
+    if word in IRREGULAR:
+        return IRREGULAR[word]
+    # Feminine agent nouns: "électrice(s)" is "électeur", "directrice" is "directeur".
+    if word.endswith("trices"):
+        word = word[:-6] + "teurs"
+    elif word.endswith("trice"):
+        word = word[:-5] + "teur"
     if word.endswith("eaux"):
         word = word[:-1]
     elif word.endswith("aux") and len(word) > 4:
@@ -55,9 +82,18 @@ def stem(word: str) -> str:
     return word
 
 
+def _prepare(text: str) -> str:
+    """What must be read before case and punctuation go: acronyms and "n°"."""
+    text = DOTTED_ACRONYM.sub(lambda m: m.group().replace(".", ""), text)
+    text = SUFFIXED_ACRONYM.sub(lambda m: f"{m.group()} {m.group(1)}", text)
+    return NUMERO.sub(lambda m: f" n{m.group(1)} ", text)
+
+
 def words(text: str) -> list[str]:
-    """Folded words with elisions removed, stop words kept (for phrase display)."""
-    return WORD.findall(ELISION.sub(" ", fold(text)))
+    """Folded words with elisions removed, stop words kept (for phrase display); "St" is
+    "saint", "n° 12" one word "n12"."""
+    found = WORD.findall(ELISION.sub(" ", fold(_prepare(text))))
+    return [ABBREVIATIONS.get(w, w) for w in found]
 
 
 def analyse(text: str) -> list[str]:

@@ -12,7 +12,7 @@ from functools import lru_cache
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from search.french import APOSTROPHES, ELISION, STOP_WORDS, fold, stem
+from search.french import ABBREVIATIONS, APOSTROPHES, ELISION, STOP_WORDS, fold, stem
 
 TOKEN = re.compile(rf"\w+(?:[{APOSTROPHES}]\w+)?")
 SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
@@ -23,6 +23,7 @@ SCANNED = 20_000  # characters searched for the passage: enough, and bounded for
 @lru_cache(maxsize=50_000)  # the same few thousand words recur in every document
 def _stem_of(word: str) -> str:
     bare = ELISION.sub("", fold(word))
+    bare = ABBREVIATIONS.get(bare, bare)
     return "" if bare in STOP_WORDS else stem(bare)
 
 

@@ -12,11 +12,13 @@ from django.views.decorators.http import require_GET
 
 from core.params import BadParameter
 from identity.models import Authority
-from search.query import query_from_params
-from search.selectors import SearchPage, search_documents, search_pages
+from search.places import search_places
+from search.query import SearchQuery, query_from_params
+from search.selectors import SearchPage, search_documents
 
 # The page receives "collectivite" from the search box of authority pages.
 PAGE_AUTHORITY_PARAMS = ("collectivite", "authority")
+PAGE_AUTHORITY_CODE_PARAMS = ("collectivite_code", "authority_code")
 FACET_PARAMS = {"authority": "collectivite", "type": "type", "year": "year", "format": "format"}
 FACET_TITLES = {
     "authority": "Collectivité",
@@ -26,10 +28,16 @@ FACET_TITLES = {
 }
 
 
-def _url(request: HttpRequest, **changes: str | None) -> str:
+def _url(request: HttpRequest, search: SearchQuery | None = None, **changes: str | None) -> str:
     params = request.GET.copy()
     if "authority" in params and "collectivite" not in params:
         params["collectivite"] = params.pop("authority")[0]
+    # A code resolves to the same authority: links (facets, pages) carry its id only, so that
+    # removing the authority filter removes it.
+    for name in PAGE_AUTHORITY_CODE_PARAMS:
+        params.pop(name, None)
+    if search is not None and search.authority_id and "collectivite" not in params:
+        params["collectivite"] = str(search.authority_id)
     params.pop("page", None)
     for name, value in changes.items():
         if value is None:
@@ -43,7 +51,9 @@ def _page_links(request: HttpRequest, page: SearchPage) -> dict[str, str | None]
     def link(number: int) -> str | None:
         if not 1 <= number <= page.last_page or number == page.query.page:
             return None
-        return _url(request, page=str(number)) if number > 1 else _url(request)
+        return (
+            _url(request, page.query, page=str(number)) if number > 1 else _url(request, page.query)
+        )
 
     return {"previous": link(page.query.page - 1), "next": link(page.query.page + 1)}
 
@@ -52,7 +62,11 @@ def _page_links(request: HttpRequest, page: SearchPage) -> dict[str, str | None]
 def search_page(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"query": (request.GET.get("q") or "").strip()[:200]}
     try:
-        query = query_from_params(request.GET, authority_names=PAGE_AUTHORITY_PARAMS)
+        query = query_from_params(
+            request.GET,
+            authority_names=PAGE_AUTHORITY_PARAMS,
+            authority_code_names=PAGE_AUTHORITY_CODE_PARAMS,
+        )
     except BadParameter as exc:  # a bad integer too: a 400 with the message, in the page
         context["error"] = exc.message
         return render(request, "search/search.html", context, status=400)
@@ -62,6 +76,9 @@ def search_page(request: HttpRequest) -> HttpResponse:
     if not (query.text or query.authority_id or query.document_type or query.year or query.kind):
         return render(request, "search/search.html", context)
     page = search_documents(request.user, query)
+    context["places"] = (
+        search_places(request.user, query.text, request=request) if query.page == 1 else []
+    )
     if query.page > page.last_page:
         context["error"] = (
             f"La page {query.page} n'existe pas : les résultats s'arrêtent à la "
@@ -80,7 +97,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
                         "label": v.label,
                         "count": v.count,
                         "selected": v.selected,
-                        "url": _url(request, **{param: None if v.selected else v.value}),
+                        "url": _url(request, query, **{param: None if v.selected else v.value}),
                     }
                     for v in values
                 ],
@@ -92,10 +109,12 @@ def search_page(request: HttpRequest) -> HttpResponse:
             "facets": facets,
             "links": _page_links(request, page),
             "sort_urls": {
-                "relevance": _url(request, sort=None),
-                "date": _url(request, sort="date"),
+                "relevance": _url(request, query, sort=None),
+                "date": _url(request, query, sort="date"),
             },
-            "pages": search_pages(query.text) if query.page == 1 else [],
+            "suggestions": [
+                {"text": text, "url": _url(request, query, q=text)} for text in page.suggestions
+            ],
             "clear_filters_url": f"{reverse('search')}?{urlencode({'q': query.text})}",
         }
     )

@@ -10,10 +10,11 @@ from django.conf import settings
 from search.backends.base import Backend
 
 if TYPE_CHECKING:
+    from search.backends.database import DatabaseBackendBase
     from search.backends.elastic import ElasticsearchBackend
 
 
-def database_backend() -> Backend:
+def database_backend() -> DatabaseBackendBase:
     from django.db import connection
 
     if connection.vendor == "postgresql":

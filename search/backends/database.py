@@ -19,11 +19,9 @@ from search.query import SearchQuery, SearchResult
 FACETS = ("authority", "type", "year", "format")
 ENTRY_COLUMNS = "document_id, owner_id, document_type, year, published_on, kind, fingerprint"
 CELL = "\t"  # joins type, year and format in a facet cell; none of them holds a tab
-# A région has thousands of authorities: the facet lists the ones with the most results.
-AUTHORITY_FACET_SIZE = 30
 
 # A value bound to a statement parameter (texts, ids, the principals and scopes arrays).
-type SqlValue = str | int | list[str] | list[int] | None
+type SqlValue = str | int | float | list[str] | list[int] | None
 
 
 class DatabaseBackendBase:
@@ -106,6 +104,11 @@ class DatabaseBackendBase:
             params.append(query.kind)
         return sql, params
 
+    def ids_matching(self, text: str, ids: list[int]) -> set[int]:
+        """Which of ``ids`` match the query ``text`` (one word or phrase): the words a hit of
+        a partial answer lacks."""
+        raise NotImplementedError
+
     def _execute(self, sql: str, params: list[SqlValue]) -> list[tuple[Any, ...]]:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
@@ -114,21 +117,26 @@ class DatabaseBackendBase:
 
     def search(self, query: SearchQuery, principals: frozenset[str] | None) -> SearchResult:
         matches, params, ranked = self._matches(query, principals)
+        # Scope is a preference too: within an authority's subtree, its own documents come
+        # first among equals.
+        own = "CASE WHEN owner_id = %s THEN 0 ELSE 1 END, " if query.authority_id else ""
         if query.sort == "relevance" and ranked:
-            order = "score DESC, published_on DESC NULLS LAST, id DESC"
+            order = f"score DESC, {own}published_on DESC NULLS LAST, id DESC"
         else:
-            order = "published_on DESC NULLS LAST, id DESC"
+            order = f"{own}published_on DESC NULLS LAST, id DESC"
         # Two groupings, not four: the authorities, and the (type, year, format) cells (a few
         # hundred at most), which give the three other facets once summed up here.
         sql = (
             f"WITH m AS MATERIALIZED ({matches}) "  # noqa: S608 - our fragments, values bound
             "SELECT * FROM (SELECT 'h' AS k, CAST(id AS TEXT) AS v, score AS n FROM m "
             f"ORDER BY {order} LIMIT %s OFFSET %s) AS hits "
-            "UNION ALL SELECT * FROM (SELECT 'a', CAST(owner_id AS TEXT), COUNT(*) AS c FROM m "
-            f"GROUP BY owner_id ORDER BY c DESC, owner_id LIMIT {AUTHORITY_FACET_SIZE}) AS a "
+            # Every owner: the facet counts each authority's whole subtree (its own and its
+            # members' documents, as choosing it filters), summed up by search.selectors.
+            "UNION ALL SELECT 'a', CAST(owner_id AS TEXT), COUNT(*) FROM m GROUP BY owner_id "
             "UNION ALL SELECT 'c', cell, COUNT(*) FROM m GROUP BY cell"
         )
-        rows = self._execute(sql, [*params, query.page_size, query.offset])
+        scope: list[SqlValue] = [int(query.authority_id)] if query.authority_id else []
+        rows = self._execute(sql, [*params, *scope, query.page_size, query.offset])
         hits: list[tuple[int, float]] = []
         facets: dict[str, dict[str, int]] = {name: {} for name in FACETS}
         total = 0

@@ -9,13 +9,14 @@ Queries take the same two steps, so both sides always agree, as on SQLite.
 
 from __future__ import annotations
 
-import re
+import math
+import time
 from typing import Any
 
 from django.db import connection, transaction
 
 from search.backends.database import ENTRY_COLUMNS, DatabaseBackendBase, SqlValue
-from search.french import PHRASE, analyse
+from search.french import ParsedQuery, analyse
 from search.indexing import IndexDoc
 from search.principals import PUBLIC
 from search.query import SearchQuery
@@ -34,28 +35,70 @@ STATEMENT_SETTINGS = {
     "parallel_tuple_cost": "0.001",
     "max_parallel_workers_per_gather": "1",
 }
+# Title, metadata and body weighted A, B and D: ts_rank's default weights (1.0, 0.4, 0.1) are
+# SQLite's bm25 column weights (10, 4, 1). Each field after the first starts with a stop word
+# ("le"), which takes a position and leaves no lexeme: the concatenation shifts a field's
+# positions past the previous one's last, so without it a phrase could run from the end of
+# the title into the metadata ("conseil municipal" + "Bordeaux").
 VECTOR = (
     f"setweight(to_tsvector('{CONFIG}', %s), 'A') || "
-    f"setweight(to_tsvector('{CONFIG}', %s), 'B') || "
-    f"setweight(to_tsvector('{CONFIG}', %s), 'D')"
+    f"setweight(to_tsvector('{CONFIG}', 'le ' || %s), 'B') || "
+    f"setweight(to_tsvector('{CONFIG}', 'le ' || %s), 'D')"
 )
+# ts_rank's normalisation 1: the rank divided by 1 + log(document length), BM25's length
+# normalisation; each item's rank is weighted by its rarity (IDF), as BM25 does.
+RANK_NORMALISATION = 1
+# Document frequencies, per process, for the IDF weights: recounted after this many seconds.
+FREQUENCY_SECONDS = 300
+_frequencies: dict[str, tuple[float, int]] = {}
 
 
 def folded(text: str) -> str:
     return " ".join(analyse(text))
 
 
-def websearch(text: str) -> str:
-    """A websearch_to_tsquery string: quoted phrases kept, operators ("or", "-") neutralised."""
-    phrases: list[str] = []
+def tsquery_items(parsed: ParsedQuery) -> list[str]:
+    """The query's items as to_tsquery expressions: each term, each phrase (``a <-> b``).
+    Terms are [0-9a-z]+ (search.french): nothing to quote."""
+    return [*parsed.terms, *("(" + " <-> ".join(p) + ")" for p in parsed.phrases)]
 
-    def keep(match: re.Match[str]) -> str:
-        inner = next(g for g in match.groups() if g is not None)
-        phrases.append('"' + folded(inner) + '"')
-        return " "
 
-    rest = [w for w in analyse(PHRASE.sub(keep, text).replace('"', " ")) if w != "or"]
-    return " ".join([*phrases, *rest])
+def tsquery(parsed: ParsedQuery, *, match_any: bool = False) -> str:
+    """Every item required (``&``), or any of them (``|``) for a partial answer."""
+    return (" | " if match_any else " & ").join(tsquery_items(parsed))
+
+
+def _count(sql: str, params: list[SqlValue]) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+def idf_weights(items: list[str]) -> list[float]:
+    """BM25's IDF of each item, ln(1 + (N - n + 0.5) / (n + 0.5)), from document counts kept
+    for a few minutes per process (counting a word through the GIN index costs a few ms)."""
+    now = time.monotonic()
+
+    def cached(key: str, sql: str, params: list[SqlValue]) -> int:
+        found = _frequencies.get(key)
+        if found is None or now - found[0] > FREQUENCY_SECONDS:
+            if len(_frequencies) > 10_000:
+                _frequencies.clear()
+            found = (now, _count(sql, params))
+            _frequencies[key] = found
+        return found[1]
+
+    total = cached("", "SELECT COUNT(*) FROM search_searchentry", [])
+    weights = []
+    for item in items:
+        n = cached(
+            item,
+            f"SELECT COUNT(*) FROM search_searchentry WHERE vector @@ to_tsquery('{CONFIG}', %s)",  # noqa: S608 - a constant, the item bound
+            [item],
+        )
+        weights.append(math.log(1 + (total - n + 0.5) / (n + 0.5)))
+    return weights
 
 
 class PostgresBackend(DatabaseBackendBase):
@@ -88,6 +131,17 @@ class PostgresBackend(DatabaseBackendBase):
                 rows,
             )
 
+    def ids_matching(self, text: str, ids: list[int]) -> set[int]:
+        parsed = SearchQuery(text=text).parsed
+        if parsed.empty or not ids:
+            return set()
+        rows = self._execute(
+            "SELECT document_id FROM search_searchentry WHERE document_id = ANY(%s) "  # noqa: S608 - a constant, values bound
+            f"AND vector @@ to_tsquery('{CONFIG}', %s)",
+            [list(ids), tsquery(parsed)],
+        )
+        return {int(row[0]) for row in rows}
+
     def _execute(self, sql: str, params: list[SqlValue]) -> list[tuple[Any, ...]]:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(
@@ -103,14 +157,23 @@ class PostgresBackend(DatabaseBackendBase):
         query: SearchQuery,
         principals: frozenset[str] | None,
     ) -> tuple[str, list[SqlValue], bool]:
-        ranked = not query.parsed.empty
+        parsed = query.parsed
+        ranked = not parsed.empty
         source, score, where = "search_searchentry e", "0.0", ""
+        score_params: list[SqlValue] = []
         params: list[SqlValue] = []
         if ranked:
-            source += f", websearch_to_tsquery('{CONFIG}', %s) q"
-            params.append(websearch(query.text))
+            source += f", to_tsquery('{CONFIG}', %s) q"
+            params.append(tsquery(parsed, match_any=query.match_any))
             where += " AND e.vector @@ q"
-            score = "ts_rank(e.vector, q)"
+            items = tsquery_items(parsed)
+            parts = []
+            for item, weight in zip(items, idf_weights(items), strict=True):
+                parts.append(
+                    f"%s * ts_rank(e.vector, to_tsquery('{CONFIG}', %s), {RANK_NORMALISATION})"
+                )
+                score_params += [round(weight, 6), item]
+            score = "(" + " + ".join(parts) + ")"
         if principals is not None:
             # Most documents are public: the flag (generated from the principals) first, the
             # array overlap only for the others.
@@ -126,6 +189,6 @@ class PostgresBackend(DatabaseBackendBase):
         return (
             f"SELECT {self._columns('e')}, {score} AS score FROM {source} "  # noqa: S608
             f"WHERE TRUE{where}{filters}",
-            [*params, *filter_params],
+            [*score_params, *params, *filter_params],
             ranked,
         )

@@ -75,7 +75,8 @@ class SqliteBackend(DatabaseBackendBase):
         if not parsed.empty:
             items = [f'"{t}"' for t in parsed.terms]
             items += ['"' + " ".join(p) + '"' for p in parsed.phrases]
-            parts.append("{title meta body} : (" + " AND ".join(items) + ")")
+            joiner = " OR " if query.match_any else " AND "
+            parts.append("{title meta body} : (" + joiner.join(items) + ")")
         if principals is not None:
             parts.append(
                 "principals : (" + " OR ".join(f'"{token(p)}"' for p in sorted(principals)) + ")"
@@ -83,6 +84,17 @@ class SqliteBackend(DatabaseBackendBase):
         if query.authority_id:
             parts.append(f'scopes : "s{int(query.authority_id)}"')
         return " AND ".join(parts)
+
+    def ids_matching(self, text: str, ids: list[int]) -> set[int]:
+        expression = self.match_expression(SearchQuery(text=text), None)
+        if not expression or not ids:
+            return set()
+        marks = ", ".join("%s" for _ in ids)
+        rows = self._execute(
+            f"SELECT rowid FROM search_fts WHERE search_fts MATCH %s AND rowid IN ({marks})",  # noqa: S608
+            [expression, *ids],
+        )
+        return {int(row[0]) for row in rows}
 
     def search(self, query: SearchQuery, principals: frozenset[str] | None) -> SearchResult:
         with connection.cursor() as cursor:

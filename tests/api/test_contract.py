@@ -13,6 +13,18 @@ from civis.api import api
 pytestmark = pytest.mark.django_db
 
 ENVELOPE = {"count", "page", "page_size", "next", "previous", "results"}
+# What a search answers besides the envelope: facets, the places block, why nothing is
+# listed, the honest partial answer and the suggestions.
+SEARCH_EXTRAS = {
+    "facets",
+    "places",
+    "reason",
+    "notice",
+    "partial",
+    "matched_words",
+    "missing_words",
+    "suggestions",
+}
 
 
 def _spec(client) -> dict:
@@ -69,14 +81,24 @@ def test_openapi_types_and_bounds_every_parameter(client):
     item = params("/api/v1/documents/{document_id}/")["document_id"]
     assert item["type"] == "integer" and item["maximum"] == 2**31 - 1
     search = params("/api/v1/search/")
-    assert set(search) == {"q", "authority", "type", "year", "format", "sort", "page", "page_size"}
+    assert set(search) == {
+        "q",
+        "authority",
+        "authority_code",
+        "type",
+        "year",
+        "format",
+        "sort",
+        "page",
+        "page_size",
+    }
     assert search["page"]["maximum"] == 10_000 and search["sort"]["enum"] == ["relevance", "date"]
     schemas = spec["components"]["schemas"]
     hit, document = schemas["SearchHitOut"]["properties"], schemas["DocumentOut"]["properties"]
-    assert set(hit) == set(document) | {"snippet", "score"}
+    assert set(hit) == set(document) | {"snippet", "score", "missing_words"}
     paged = schemas["PagedDocumentOut"]["properties"]
     assert set(paged) == ENVELOPE
-    assert set(schemas["SearchResultsOut"]["properties"]) == ENVELOPE | {"facets"}
+    assert set(schemas["SearchResultsOut"]["properties"]) == ENVELOPE | SEARCH_EXTRAS
 
 
 def test_docs_page_serves_swagger_from_our_static_files(client):
@@ -105,7 +127,7 @@ def test_envelope_and_links_are_unchanged(client, corpus):
     ).json()
     assert last["next"] is None and last["previous"]
     found = client.get("/api/v1/search/", {"q": "conseil", "page_size": 2}).json()
-    assert set(found) == ENVELOPE | {"facets"}
+    assert set(found) == ENVELOPE | SEARCH_EXTRAS
     assert found["count"] == 3 and found["next"] == (
         "http://testserver/api/v1/search/?q=conseil&page_size=2&page=2"
     )
@@ -129,7 +151,7 @@ def test_search_hits_are_documents_plus_snippet_and_score(client, corpus):
     )
     hits = client.get("/api/v1/search/", {"q": "écoles", "page_size": 100}).json()["results"]
     hit = next(h for h in hits if h["id"] == document.pk)
-    assert {k: v for k, v in hit.items() if k not in ("snippet", "score")} == item
+    assert {k: v for k, v in hit.items() if k not in ("snippet", "score", "missing_words")} == item
     assert "<mark>écoles</mark>" in hit["snippet"] and isinstance(hit["score"], float)
 
 

@@ -87,11 +87,20 @@ def test_an_agent_also_finds_internal_documents_and_counts_match(client, corpus,
         corpus["internal"].pk,
     }
     assert body["count"] == 3
+    # Each authority counts its subtree, as choosing it filters: the région and the
+    # métropole hold all three.
     assert {f["value"]: f["count"] for f in body["facets"]["authority"]} == {
+        str(territory[0].pk): 3,
+        str(territory[1].pk): 3,
         str(territory[2].pk): 2,
         str(territory[3].pk): 1,
     }
     assert {f["value"]: f["count"] for f in body["facets"]["format"]} == {"pdf": 2, "odt": 1}
+    for facet in body["facets"]["authority"]:
+        chosen = client.get(
+            "/api/v1/search/", {"q": "deliberation conseil municipal", "authority": facet["value"]}
+        ).json()
+        assert chosen["count"] == facet["count"]
 
 
 def test_choosing_the_metropole_includes_its_communes(client, corpus, territory):
