@@ -24,6 +24,10 @@ from identity.models import MAX_DEPTH, Authority
 from search.principals import document_principals
 
 MAX_BODY_CHARS = 200_000  # PostgreSQL's tsvector is limited to 1 MB
+# Moves when the analysis or the index layout changes (issue 17: "St" is "saint", "n° 12" one
+# word, feminine forms, PostgreSQL's field boundaries): every entry's fingerprint changes,
+# so ``civis_index_check`` reports the whole index stale and ``civis_reindex`` rebuilds it.
+ANALYSIS_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -42,7 +46,9 @@ class IndexDoc:
 
     @property
     def fingerprint(self) -> str:
-        payload = json.dumps(asdict(self), sort_keys=True, ensure_ascii=False)
+        payload = json.dumps(
+            {**asdict(self), "analysis": ANALYSIS_VERSION}, sort_keys=True, ensure_ascii=False
+        )
         return hashlib.sha1(payload.encode(), usedforsecurity=False).hexdigest()
 
 

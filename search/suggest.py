@@ -332,7 +332,9 @@ def _corrections(reader: Reader, vocab: Vocabulary, word: str, count: int) -> li
                 if best is None or rank < best:
                     scored[shown] = rank
     ranked = sorted(scored, key=lambda w: (*scored[w], w))
-    return [w for w in ranked if reader.total(w) > count]
+    # A cut-off word of some text ("délibérati") is no suggestion beside the whole one.
+    kept = [w for w in ranked if not any(o != w and _fold(o).startswith(_fold(w)) for o in ranked)]
+    return [w for w in kept if reader.total(w) > count]
 
 
 def suggest_query(user: Requester, text: str, *, total: int | None = None) -> list[str]:

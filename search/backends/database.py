@@ -19,6 +19,8 @@ from search.query import SearchQuery, SearchResult
 FACETS = ("authority", "type", "year", "format")
 ENTRY_COLUMNS = "document_id, owner_id, document_type, year, published_on, kind, fingerprint"
 CELL = "\t"  # joins type, year and format in a facet cell; none of them holds a tab
+# How much an authority's own documents are lifted above its members' in its scope.
+SCOPE_LIFT = 1.05
 
 # A value bound to a statement parameter (texts, ids, the principals and scopes arrays).
 type SqlValue = str | int | float | list[str] | list[int] | None
@@ -118,11 +120,17 @@ class DatabaseBackendBase:
     def search(self, query: SearchQuery, principals: frozenset[str] | None) -> SearchResult:
         matches, params, ranked = self._matches(query, principals)
         # Scope is a preference too: within an authority's subtree, its own documents come
-        # first among equals.
-        own = "CASE WHEN owner_id = %s THEN 0 ELSE 1 END, " if query.authority_id else ""
+        # first among equals. A small lift rather than a tie-breaker: SQLite's bm25 counts a
+        # row's principals in its length, so two equal documents seldom score exactly alike.
         if query.sort == "relevance" and ranked:
-            order = f"score DESC, {own}published_on DESC NULLS LAST, id DESC"
+            lift = (
+                f"* CASE WHEN owner_id = %s THEN {SCOPE_LIFT} ELSE 1 END "
+                if query.authority_id
+                else ""
+            )
+            order = f"score {lift}DESC, published_on DESC NULLS LAST, id DESC"
         else:
+            own = "CASE WHEN owner_id = %s THEN 0 ELSE 1 END, " if query.authority_id else ""
             order = f"{own}published_on DESC NULLS LAST, id DESC"
         # Two groupings, not four: the authorities, and the (type, year, format) cells (a few
         # hundred at most), which give the three other facets once summed up here.
