@@ -12,11 +12,14 @@ Environment: BENCH_DOCS (100000), BENCH_DATABASES ("sqlite,postgresql"), BENCH_T
 (postgres://postgres@127.0.0.1:5432/civis_bench, dropped and created afresh), BENCH_REPEAT
 (7 timed runs of each query), BENCH_NAIVE_REPEAT (1).
 
-BENCH_SUITES ("search,elections,polling") chooses what runs: "elections" is election night under
-load over HTTP (bench/election_night.py: gunicorn, wrk, BENCH_LOAD_DATABASE, default sqlite);
-"polling" is « Où voter ? » measured on the shared Val-de-Marne ground truth (bench/polling_eval.py,
-on SQLite: accuracy of the polling-station lookup on held-out addresses, and its latency;
-BENCH_POLLING_CSV, BENCH_POLLING_SEED). `make polling-eval` runs that suite alone.
+BENCH_SUITES ("search,elections,polling,relevance") chooses what runs: "elections" is election
+night under load over HTTP (bench/election_night.py: gunicorn, wrk, BENCH_LOAD_DATABASE, default
+sqlite); "polling" is « Où voter ? » measured on the shared Val-de-Marne ground truth
+(bench/polling_eval.py, on SQLite: accuracy of the polling-station lookup on held-out addresses,
+and its latency; BENCH_POLLING_CSV, BENCH_POLLING_SEED). `make polling-eval` runs that suite
+alone. "relevance" is the French relevance set of tests/search/relevance_corpus.py, on a fresh
+SQLite and PostgreSQL database each (bench/relevance.py: score per backend, must-not
+violations; BENCH_RELEVANCE_DATABASES, BENCH_RELEVANCE_PG_URL).
 """
 
 from __future__ import annotations
@@ -57,7 +60,7 @@ def _env(database: str, workdir: str) -> dict[str, str]:
 
 
 def main() -> int:
-    suites = os.environ.get("BENCH_SUITES", "search,elections,polling").split(",")
+    suites = os.environ.get("BENCH_SUITES", "search,elections,polling,relevance").split(",")
     databases = os.environ.get("BENCH_DATABASES", "sqlite,postgresql").split(",")
     if "search" not in suites:
         databases = []
@@ -91,6 +94,10 @@ def main() -> int:
                 check=True,
             )
             results["polling"] = json.loads(out.read_text())
+    if "relevance" in suites:
+        from bench import relevance
+
+        results["relevance"] = relevance.run(_env)
     RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     from bench.report import table
 
@@ -102,6 +109,10 @@ def main() -> int:
         from bench import polling_eval
 
         print(polling_eval.table(results["polling"]))
+    if "relevance" in results:
+        from bench import relevance
+
+        print(relevance.table(results["relevance"]))
     print(f"Résultats détaillés : {RESULTS.relative_to(ROOT)}")
     return 0
 

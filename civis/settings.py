@@ -237,6 +237,8 @@ CACHES["results"] = {
 # database (elections/middleware.py); 0 turns it off. A publication reaches readers within
 # this plus the answers' max-age (5 s).
 CIVIS_RESULTS_FRESH_SECONDS = env_int("CIVIS_RESULTS_FRESH_SECONDS", 1)
+# Spelling suggestions and autocomplete: how long each process keeps the index's vocabulary.
+CIVIS_SEARCH_VOCABULARY_SECONDS = env_int("CIVIS_SEARCH_VOCABULARY_SECONDS", 300)
 
 # The elections' maps are drawn from the bureaux' contours with no background by default
 # (nothing is fetched from another server). CIVIS_ELECTIONS_TILE_URL, an https:// template with

@@ -28,6 +28,8 @@ def _no_results_kept_from_another_test(settings):
     # Tests publish and read within the same second: the fast path's copies (fresh for a
     # second) are tested on their own (tests/elections/test_fast_path.py).
     settings.CIVIS_RESULTS_FRESH_SECONDS = 0
+    # Each test indexes its own documents: the spelling suggestions' vocabulary is read afresh.
+    settings.CIVIS_SEARCH_VOCABULARY_SECONDS = 0
 
 
 @pytest.fixture(autouse=True)

@@ -3,6 +3,8 @@ Skipped when axe-core is not installed."""
 
 from __future__ import annotations
 
+import re
+
 from pathlib import Path
 
 import pytest
@@ -86,9 +88,14 @@ def test_axe_on_the_phone_search_and_the_error_states(phone, page):
     page.get_by_role("button", name="Se connecter", exact=True).click()
     assert violations(page) == []
     page.goto("/")
-    page.get_by_role("combobox").first.focus()
+    # The commune finder's suggestions, then the search box's (issue 17).
+    page.get_by_role("combobox", name=re.compile("Nom, code postal")).focus()
     page.keyboard.type("b")
-    page.get_by_role("listbox").wait_for()
+    page.get_by_role("listbox", name="Communes suggérées").wait_for()
+    assert violations(page) == []
+    page.get_by_role("combobox", name=re.compile("Rechercher un document")).focus()
+    page.keyboard.type("délib")
+    page.get_by_role("listbox", name="Suggestions").wait_for()
     assert violations(page) == []
 
 
