@@ -101,23 +101,77 @@ def analyse(text: str) -> list[str]:
     return [stem(w) for w in words(text) if w not in STOP_WORDS]
 
 
+# An alternative: one analysed form of a synonym group (a term, or the words of a phrase).
+type Form = tuple[str, ...]
+
+
 @dataclass(frozen=True)
 class ParsedQuery:
-    """What the user typed: loose terms (all required) and exact phrases (in quotes)."""
+    """What the user typed: loose terms (all required), exact phrases (in quotes), and
+    synonym groups (``alternatives``, each required: any one of its forms).
+
+    A word or a run of consecutive words (outside quotes) that is an expression of the synonym
+    list (search.synonyms) leaves ``terms`` for an alternative: "cantine Mérignac" is
+    (cantine OR "restauration scolaire" OR "restaurant scolaire") AND merignac. Quoted
+    passages are exact: never expanded."""
 
     terms: tuple[str, ...] = ()
     phrases: tuple[tuple[str, ...], ...] = ()
     raw_words: tuple[str, ...] = field(default=())  # folded, for the database's own parser
+    # Each group's analysed forms (one-word forms are terms, longer ones phrases) …
+    alternatives: tuple[tuple[Form, ...], ...] = ()
+    # … and the same group as written in the list, for an engine that analyses text itself.
+    alternative_texts: tuple[tuple[str, ...], ...] = ()
+    # The unquoted words (folded, stop words out) no group took, for such an engine too.
+    loose_words: tuple[str, ...] = ()
 
     @property
     def empty(self) -> bool:
-        return not self.terms and not self.phrases
+        return not self.terms and not self.phrases and not self.alternatives
 
     def stems(self) -> set[str]:
-        return set(self.terms) | {t for p in self.phrases for t in p}
+        return (
+            set(self.terms)
+            | {t for p in self.phrases for t in p}
+            | {t for group in self.alternatives for form in group for t in form}
+        )
 
 
-def parse_query(text: str) -> ParsedQuery:
+class SynonymIndex:
+    """Synonym groups ready for matching: each analysed form to its group (forms and the
+    expressions as written)."""
+
+    def __init__(self, groups: list[list[str]]) -> None:
+        self.groups: list[tuple[tuple[Form, ...], tuple[str, ...]]] = []
+        self.by_form: dict[Form, int] = {}
+        self.longest = 0
+        for expressions in groups:
+            forms: list[Form] = []
+            texts: list[str] = []
+            for expression in expressions:
+                form = tuple(analyse(expression))
+                if form and form not in forms:
+                    forms.append(form)
+                    texts.append(" ".join(expression.split()))
+            if len(forms) < 2:
+                continue
+            index = len(self.groups)
+            self.groups.append((tuple(forms), tuple(texts)))
+            for form in forms:
+                self.by_form.setdefault(form, index)
+                self.longest = max(self.longest, len(form))
+
+
+EMPTY_SYNONYMS = SynonymIndex([])
+
+
+def parse_query(text: str, synonyms: SynonymIndex | None = None) -> ParsedQuery:
+    """``synonyms``: the list to expand with; by default search.synonyms' (built in, and the
+    publishers' from the database)."""
+    if synonyms is None:
+        from search.synonyms import synonym_index  # the list reads the database
+
+        synonyms = synonym_index()
     phrases: list[tuple[str, ...]] = []
 
     def keep(match: re.Match[str]) -> str:
@@ -129,8 +183,30 @@ def parse_query(text: str) -> ParsedQuery:
         return f" {inner} "  # a one-word "phrase" is just a word
 
     rest = PHRASE.sub(keep, text)
+    typed = [w for w in words(rest.replace('"', " ")) if w not in STOP_WORDS]
+    stems = [stem(w) for w in typed]
     terms: list[str] = []
-    for term in analyse(rest.replace('"', " ")):
-        if term not in terms:
-            terms.append(term)
-    return ParsedQuery(tuple(terms), tuple(phrases), tuple(words(text)))
+    loose: list[str] = []
+    chosen: list[int] = []
+    i = 0
+    while i < len(stems):
+        for size in range(min(synonyms.longest, len(stems) - i), 0, -1):  # longest first
+            group = synonyms.by_form.get(tuple(stems[i : i + size]))
+            if group is not None:
+                if group not in chosen:
+                    chosen.append(group)
+                i += size
+                break
+        else:
+            if stems[i] not in terms:
+                terms.append(stems[i])
+            loose.append(typed[i])
+            i += 1
+    return ParsedQuery(
+        tuple(terms),
+        tuple(phrases),
+        tuple(words(text)),
+        alternatives=tuple(synonyms.groups[g][0] for g in chosen),
+        alternative_texts=tuple(synonyms.groups[g][1] for g in chosen),
+        loose_words=tuple(loose),
+    )

@@ -7,6 +7,7 @@ migrations, because Django has no portable field for either.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -47,3 +48,32 @@ class IndexOutbox(models.Model):
 
     def __str__(self) -> str:
         return f"{self.target}: document {self.document_id}"
+
+
+class SearchSynonym(models.Model):
+    """A group of equivalent expressions added by a publisher ("cantine, restauration
+    scolaire"), merged with the built-in list (search.synonyms) at query time."""
+
+    terms = models.CharField(
+        "expressions équivalentes",
+        max_length=300,
+        help_text="Séparées par des virgules : « cantine, restauration scolaire ».",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="ajouté par",
+    )
+    created_at = models.DateTimeField("ajouté le", default=timezone.now)
+    updated_at = models.DateTimeField("modifié le", auto_now=True)
+
+    class Meta:
+        verbose_name = "synonyme de la recherche"
+        verbose_name_plural = "synonymes de la recherche"
+        ordering = ["terms", "pk"]
+
+    def __str__(self) -> str:
+        return self.terms

@@ -28,8 +28,15 @@ def _no_results_kept_from_another_test(settings):
     # Tests publish and read within the same second: the fast path's copies (fresh for a
     # second) are tested on their own (tests/elections/test_fast_path.py).
     settings.CIVIS_RESULTS_FRESH_SECONDS = 0
-    # Each test indexes its own documents: the spelling suggestions' vocabulary is read afresh.
+    # Each test indexes its own documents: the spelling suggestions' vocabulary is read afresh,
+    # and so are PostgreSQL's document frequencies (its ranking's IDF) and the synonym list,
+    # which a process keeps for minutes.
     settings.CIVIS_SEARCH_VOCABULARY_SECONDS = 0
+    from search import synonyms
+    from search.backends import postgres
+
+    postgres.clear_frequencies()
+    synonyms.clear_cache()
 
 
 @pytest.fixture(autouse=True)

@@ -60,6 +60,8 @@ Queries (``compile_body``)
 - [x] ``multi_match`` (query-dsl/multi-match): ``type: cross_fields`` with ``operator: and``
   (every word in some field; the fields share one analyzer, so one term-centric group) and
   ``type: phrase``; ``fields`` with ``^boost``.
+- [x] ``bool`` ``should`` with ``minimum_should_match: 1`` (query-dsl/bool): a synonym group
+  (search.synonyms), any one of its expressions, inside the ``must``.
 - [x] ``sort`` (search/sort-search-results): ``_score``; ``published_on`` with
   ``order: desc`` and ``missing: _last``; ``doc_id`` with ``order: desc`` and
   ``unmapped_type: long``.
@@ -106,7 +108,7 @@ from elasticsearch.dsl import query as dsl_query
 from elasticsearch.dsl import types as dsl_types
 
 from search.backends.base import BackendUnavailable
-from search.french import PHRASE, analyse
+from search.french import PHRASE, ParsedQuery, analyse
 from search.indexing import IndexDoc
 from search.query import SearchQuery, SearchResult
 
@@ -182,10 +184,30 @@ AGGREGATIONS = {"authority": "owner_id", "type": "document_type", "year": "year"
 TIE_BREAKER = "doc_id"
 
 
-def _text_query(text: str) -> dsl_query.Query | None:
+def _words_query(text: str) -> dsl_query.Query:
+    """Every word of ``text`` in some field."""
+    return dsl_query.MultiMatch(query=text, type="cross_fields", operator="and", fields=FIELDS)
+
+
+def _synonyms_query(expressions: tuple[str, ...]) -> dsl_query.Query:
+    """A synonym group (search.french.ParsedQuery.alternatives): any of its expressions, as
+    written in the list (the engine analyses them), one word or a phrase."""
+    return dsl_query.Bool(
+        should=[
+            _words_query(e)
+            if len(analyse(e)) < 2
+            else dsl_query.MultiMatch(query=e, type="phrase", fields=FIELDS)
+            for e in expressions
+        ],
+        minimum_should_match=1,
+    )
+
+
+def _text_query(text: str, parsed: ParsedQuery | None = None) -> dsl_query.Query | None:
     """All words required; quoted passages as phrases (French analysis on both sides). A quoted
     passage of fewer than two searchable words is a word, as search.french.parse_query has it
-    (a phrase of stop words alone would match nothing)."""
+    (a phrase of stop words alone would match nothing). Words that are an expression of the
+    synonym list (``parsed.alternatives``) are each a ``should`` of the group's expressions."""
     must: list[dsl_query.Query] = []
 
     def keep(match: re.Match[str]) -> str:
@@ -198,10 +220,13 @@ def _text_query(text: str) -> dsl_query.Query | None:
         return f" {inner} "
 
     rest = " ".join(PHRASE.sub(keep, text).replace('"', " ").split())
+    if parsed is not None and parsed.alternatives:
+        # The words no group took (search.french's reading: folded, stop words out).
+        rest = " ".join(parsed.loose_words)
     if rest:
-        must.append(
-            dsl_query.MultiMatch(query=rest, type="cross_fields", operator="and", fields=FIELDS)
-        )
+        must.append(_words_query(rest))
+    if parsed is not None:
+        must += [_synonyms_query(group) for group in parsed.alternative_texts]
     if not must:
         return None
     return must[0] if len(must) == 1 else dsl_query.Bool(must=must)
@@ -222,7 +247,8 @@ def compile_search(
         filters.append(dsl_query.Term(year=str(query.year)))
     if query.kind:
         filters.append(dsl_query.Term(kind=query.kind))
-    text = _text_query(query.text) if not query.parsed.empty else None
+    parsed = query.parsed
+    text = _text_query(query.text, parsed) if not parsed.empty else None
     excluded = sorted({str(i) for i in exclude_ids})
     bool_query = dsl_query.Bool(
         filter=filters,

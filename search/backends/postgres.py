@@ -57,10 +57,19 @@ def folded(text: str) -> str:
     return " ".join(analyse(text))
 
 
+def _phrase(words: tuple[str, ...]) -> str:
+    return words[0] if len(words) == 1 else "(" + " <-> ".join(words) + ")"
+
+
 def tsquery_items(parsed: ParsedQuery) -> list[str]:
-    """The query's items as to_tsquery expressions: each term, each phrase (``a <-> b``).
-    Terms are [0-9a-z]+ (search.french): nothing to quote."""
-    return [*parsed.terms, *("(" + " <-> ".join(p) + ")" for p in parsed.phrases)]
+    """The query's items as to_tsquery expressions: each term, each phrase (``a <-> b``), each
+    synonym group (``(a | (b <-> c))``: one item, ranked by its own rarity). Terms are
+    [0-9a-z]+ (search.french): nothing to quote."""
+    return [
+        *parsed.terms,
+        *("(" + " <-> ".join(p) + ")" for p in parsed.phrases),
+        *("(" + " | ".join(_phrase(f) for f in group) + ")" for group in parsed.alternatives),
+    ]
 
 
 def tsquery(parsed: ParsedQuery, *, match_any: bool = False) -> str:
@@ -73,6 +82,11 @@ def _count(sql: str, params: list[SqlValue]) -> int:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     return int(row[0]) if row else 0
+
+
+def clear_frequencies() -> None:
+    """Forget the document counts (tests index a new corpus each time)."""
+    _frequencies.clear()
 
 
 def idf_weights(items: list[str]) -> list[float]:

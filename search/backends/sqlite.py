@@ -75,6 +75,11 @@ class SqliteBackend(DatabaseBackendBase):
         if not parsed.empty:
             items = [f'"{t}"' for t in parsed.terms]
             items += ['"' + " ".join(p) + '"' for p in parsed.phrases]
+            # A synonym group: any of its forms (a form of several words is a phrase).
+            items += [
+                "(" + " OR ".join('"' + " ".join(f) + '"' for f in group) + ")"
+                for group in parsed.alternatives
+            ]
             joiner = " OR " if query.match_any else " AND "
             parts.append("{title meta body} : (" + joiner.join(items) + ")")
         if principals is not None:

@@ -4,7 +4,6 @@ Skipped when axe-core is not installed."""
 from __future__ import annotations
 
 import re
-
 from pathlib import Path
 
 import pytest
