@@ -18,6 +18,7 @@ Nothing typed is stored: no address reaches the database or the audit log.
 import datetime
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
@@ -226,6 +227,27 @@ def _on(reference: CommuneReference) -> datetime.date:
     return next_election_date(reference.commune, timezone.localdate())
 
 
+CSV = "text/csv; charset=utf-8"
+
+
+def _download(
+    request: HttpRequest,
+    insee: str,
+    build: Callable[[CommuneReference], bytes],
+    content_type: str,
+    name: str,
+) -> HttpResponseBase:
+    """One of the commune's files (404 without data), ``name`` with the INSEE code."""
+    reference = _reference(insee)
+    return exports.file_response(
+        request,
+        build(reference),
+        content_type=content_type,
+        filename=name.format(insee=reference.commune.insee_code),
+        reference=reference,
+    )
+
+
 @router.get(
     "/communes/{insee}/bureaux.csv",
     response={200: str, **error_responses(404)},
@@ -233,14 +255,10 @@ def _on(reference: CommuneReference) -> datetime.date:
     summary="Les bureaux de vote de la commune (CSV)",
 )
 def bureaux_csv(request: HttpRequest, insee: str) -> HttpResponseBase:
-    reference = _reference(insee)
-    return exports.file_response(
-        request,
-        exports.bureaux_csv(reference, _on(reference)),
-        content_type="text/csv; charset=utf-8",
-        filename=f"bureaux-{reference.commune.insee_code}.csv",
-        reference=reference,
-    )
+    def build(reference: CommuneReference) -> bytes:
+        return exports.bureaux_csv(reference, _on(reference))
+
+    return _download(request, insee, build, CSV, "bureaux-{insee}.csv")
 
 
 @router.get(
@@ -250,14 +268,7 @@ def bureaux_csv(request: HttpRequest, insee: str) -> HttpResponseBase:
     summary="Les adresses de la commune et leur bureau (CSV)",
 )
 def addresses_csv(request: HttpRequest, insee: str) -> HttpResponseBase:
-    reference = _reference(insee)
-    return exports.file_response(
-        request,
-        exports.addresses_csv(reference),
-        content_type="text/csv; charset=utf-8",
-        filename=f"adresses-bureaux-{reference.commune.insee_code}.csv",
-        reference=reference,
-    )
+    return _download(request, insee, exports.addresses_csv, CSV, "adresses-bureaux-{insee}.csv")
 
 
 @router.get(
@@ -267,14 +278,7 @@ def addresses_csv(request: HttpRequest, insee: str) -> HttpResponseBase:
     summary="Les règles de découpage de l'arrêté de la commune (CSV)",
 )
 def rules_csv(request: HttpRequest, insee: str) -> HttpResponseBase:
-    reference = _reference(insee)
-    return exports.file_response(
-        request,
-        exports.rules_csv(reference),
-        content_type="text/csv; charset=utf-8",
-        filename=f"regles-bureaux-{reference.commune.insee_code}.csv",
-        reference=reference,
-    )
+    return _download(request, insee, exports.rules_csv, CSV, "regles-bureaux-{insee}.csv")
 
 
 @router.get(
@@ -284,11 +288,9 @@ def rules_csv(request: HttpRequest, insee: str) -> HttpResponseBase:
     summary="Les contours des bureaux de la commune (GeoJSON)",
 )
 def contours_geojson(request: HttpRequest, insee: str) -> HttpResponseBase:
-    reference = _reference(insee)
-    return exports.file_response(
-        request,
-        exports.contours_geojson(reference, _on(reference)),
-        content_type="application/geo+json",
-        filename=f"contours-bureaux-{reference.commune.insee_code}.geojson",
-        reference=reference,
+    def build(reference: CommuneReference) -> bytes:
+        return exports.contours_geojson(reference, _on(reference))
+
+    return _download(
+        request, insee, build, "application/geo+json", "contours-bureaux-{insee}.geojson"
     )
