@@ -14,7 +14,13 @@ from django.utils.translation import gettext_lazy
 
 from identity.models import User
 from opendata.models import Dataset, Frequency, Theme
-from opendata.services.datasets import dataset_create, dataset_edit, dataset_publish, resource_add
+from opendata.services.datasets import (
+    dataset_create,
+    dataset_edit,
+    dataset_publish,
+    resource_add,
+    system_publication,
+)
 from polling.models import CommuneReference
 
 Actor = User | AnonymousUser | None
@@ -44,7 +50,14 @@ def _description(reference: CommuneReference) -> str:
 
 def publish_commune_dataset(*, actor: Actor, reference: CommuneReference) -> Dataset:
     """Inside the import's transaction: the commune's dataset, published, with its four
-    resources."""
+    resources. ``actor=None`` is the system (a management command, the demo)."""
+    if actor is None:
+        with system_publication():
+            return _publish(actor, reference)
+    return _publish(actor, reference)
+
+
+def _publish(actor: Actor, reference: CommuneReference) -> Dataset:
     commune = reference.commune
     dataset = (
         Dataset.objects.filter(pk=reference.dataset_id).first() if reference.dataset_id else None

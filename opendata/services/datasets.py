@@ -17,7 +17,10 @@ WITHDRAW, ``authority=dataset.owner``, detail ``{"dataset": "<uuid>", ...}``).
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -59,10 +62,24 @@ EDITABLE_FIELDS = (
 )
 
 
+# Set by ``system_publication()``: ``actor=None`` then stands for the system (an import run by
+# the operator's management command that publishes its data as a dataset); otherwise None,
+# like an anonymous visitor, writes nothing.
+_SYSTEM: contextvars.ContextVar[bool] = contextvars.ContextVar("opendata_system", default=False)
+
+
+@contextlib.contextmanager
+def system_publication() -> Iterator[None]:
+    """Within the block, the services accept ``actor=None`` as the system."""
+    token = _SYSTEM.set(True)
+    try:
+        yield
+    finally:
+        _SYSTEM.reset(token)
+
+
 def _may_edit(actor: Actor, owner: Authority) -> bool:
-    # ``actor=None`` is the system: a management command run by the operator (an import of
-    # another app that publishes its data as a dataset). Views always pass the request's user.
-    if actor is None:
+    if actor is None and _SYSTEM.get():
         return True
     return authorities_publishable_by(actor).filter(pk=owner.pk).exists()
 
