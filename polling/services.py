@@ -496,16 +496,7 @@ def rule_create(
         **fields,
     )
     _touch(actor, commune)
-    audit_record(
-        actor=actor,
-        action=AuditEvent.Action.CREATE,
-        authority=commune,
-        what="polling_rule",
-        rule=rule.pk,
-        street=found.label,
-        bureau=rule.bureau,
-        span=rule.describe(),
-    )
+    _audit_rule(actor, AuditEvent.Action.CREATE, commune, rule)
     return rule
 
 
@@ -528,16 +519,7 @@ def rule_edit(
         setattr(rule, name, value)
     rule.save()
     _touch(actor, commune)
-    audit_record(
-        actor=actor,
-        action=AuditEvent.Action.UPDATE,
-        authority=commune,
-        what="polling_rule",
-        rule=rule.pk,
-        street=rule.street.label,
-        bureau=rule.bureau,
-        span=rule.describe(),
-    )
+    _audit_rule(actor, AuditEvent.Action.UPDATE, commune, rule)
     return rule
 
 
@@ -546,20 +528,24 @@ def rule_delete(*, actor: Actor, rule: StreetRule) -> None:
     commune = rule.street.commune
     _check_may_publish(actor, [commune])
     street = rule.street
-    audit_record(
-        actor=actor,
-        action=AuditEvent.Action.WITHDRAW,
-        authority=commune,
-        what="polling_rule",
-        rule=rule.pk,
-        street=street.label,
-        bureau=rule.bureau,
-        span=rule.describe(),
-    )
+    _audit_rule(actor, AuditEvent.Action.WITHDRAW, commune, rule)
     rule.delete()
     if not street.addresses.exists() and not street.rules.exists():
         street.delete()
     _touch(actor, commune)
+
+
+def _audit_rule(actor: Actor, action: str, commune: Authority, rule: StreetRule) -> None:
+    audit_record(
+        actor=actor,
+        action=action,
+        authority=commune,
+        what="polling_rule",
+        rule=rule.pk,
+        street=rule.street.label,
+        bureau=rule.bureau,
+        span=rule.describe(),
+    )
 
 
 RULE_COLUMNS = ("voie", "de", "a", "cote", "bureau", "arrete")
