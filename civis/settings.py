@@ -142,6 +142,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # What anonymous visitors see, answered from the shared cache (core/pagecache.py).
+    "core.pagecache.AnonymousPageCacheMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     # Last, as django-axes asks: turns a locked-out sign-in into the lockout page.
@@ -222,6 +224,26 @@ else:
             "KEY_PREFIX": "civis",
         }
     }
+
+# What anonymous visitors see (core/pagecache.py): these views' answers to a visitor with no
+# session, kept in the shared cache and made stale on commit of any change they show
+# (civis/portal/receivers.py). CIVIS_PAGE_CACHE_SECONDS only bounds how long a copy is kept;
+# 0 turns the page cache off.
+CIVIS_PAGE_CACHE_SECONDS = env_int("CIVIS_PAGE_CACHE_SECONDS", 600)
+CIVIS_PAGE_CACHE_VIEWS = [
+    "wagtail_serve",  # the home and authority pages
+    "document_detail",
+    "documents_feed",
+    "django.contrib.sitemaps.views.sitemap",
+    "opendata:catalog",
+    "opendata:catalog_ttl",
+    "opendata:catalog_jsonld",
+    "opendata:catalog_xml",
+    "opendata:dataset_list",
+    "opendata:dataset_detail",
+    "accessibility_declaration",
+    "accessibility_plan",
+]
 
 # Each process keeps the bodies of the public results answers it built (elections.exports):
 # keyed by the round's ETag, which every publication moves, so a copy is never stale and

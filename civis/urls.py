@@ -1,5 +1,7 @@
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
+from django.views.decorators.csrf import csrf_exempt
+from django.views.i18n import set_language
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.contrib.sitemaps import Sitemap as PageSitemap
@@ -44,7 +46,10 @@ urlpatterns = [
         {"sitemaps": sitemaps},
         name="django.contrib.sitemaps.views.sitemap",
     ),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # The language switch needs no CSRF token: switching someone's language is harmless, and
+    # a token in every page's footer would make every page that visitor's own (never kept by
+    # the anonymous page cache, core/pagecache.py).
+    path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
 ]
 
 # Wagtail's page tree answers everything else; keep it last.

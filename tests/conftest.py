@@ -28,6 +28,10 @@ def _no_results_kept_from_another_test(settings):
     # Tests publish and read within the same second: the fast path's copies (fresh for a
     # second) are tested on their own (tests/elections/test_fast_path.py).
     settings.CIVIS_RESULTS_FRESH_SECONDS = 0
+    # Many tests change rows directly (factories, .update()) between two reads, which no
+    # service announces: the anonymous page cache is tested on its own
+    # (tests/civis/test_page_cache.py, which turns it on).
+    settings.CIVIS_PAGE_CACHE_SECONDS = 0
     # Each test indexes its own documents: the spelling suggestions' vocabulary is read afresh,
     # and so are PostgreSQL's document frequencies (its ranking's IDF) and the synonym list,
     # which a process keeps for minutes.

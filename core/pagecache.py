@@ -1,0 +1,175 @@
+"""What anonymous visitors see, kept in the shared cache and answered without rendering again
+(settings block "Cache": ``CIVIS_PAGE_CACHE_SECONDS``, ``CIVIS_PAGE_CACHE_VIEWS``).
+
+*What is kept.* A ``200`` answer to a ``GET`` (or ``HEAD``) of one of the views
+``CIVIS_PAGE_CACHE_VIEWS`` names (the home and authority pages, document pages, the feed, the
+sitemap, the catalog), asked by a visitor who sends no session and no messages cookie, and
+answered without setting a cookie (a page that used a CSRF token or the session is never
+kept: it is that visitor's). A signed-in visitor's request always carries the session cookie:
+it is never answered from here and never stored.
+
+*Invalidation.* Every copy is stored with the site's *generation*, read before the page is
+rendered; ``public_pages_changed()`` moves the generation as the transaction that changed
+what anonymous visitors see writes, and again when it commits (the floors above call it:
+publication, withdrawal, scheduled go-live, an authority's or a page's edit). A copy of
+another generation is never answered, so a change is seen by the next request, on every
+process; a page rendered while the change committed carries the old generation and is never
+answered either. The timeout
+(``CIVIS_PAGE_CACHE_SECONDS``) only bounds what is kept.
+
+*Nonces.* An HTML page carries the nonce of its Content-Security-Policy. A copy is answered
+with a fresh nonce (the stored one replaced in the body; Django's CSP middleware writes the
+header with the request's own), so a nonce is never shared between visitors. The copy's
+``ETag`` is the hash of what was stored, so revalidation (``If-None-Match``) gives a 304.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.middleware.csp import get_nonce
+from django.urls import Resolver404, resolve
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import get_language
+
+GENERATION_KEY = "pagecache|generation"
+HIT_HEADER = "X-Civis-Cache"
+# Headers a copy is answered with; the others are the request's own (cookies, CSP, Date).
+KEPT_HEADERS = frozenset(
+    {
+        "content-type",
+        "content-language",
+        "content-disposition",
+        "cache-control",
+        "expires",
+        "last-modified",
+        "vary",
+        "x-frame-options",
+        "x-robots-tag",
+        "access-control-allow-origin",
+        "link",
+    }
+)
+
+
+def public_pages_changed() -> None:
+    """What anonymous visitors see changed: every kept page is stale, now and again once the
+    current transaction commits.
+
+    Now: with the database cache the new generation is written in the same transaction as
+    the change, and commits or rolls back with it. After commit: with Redis the first write
+    is seen before the change commits, and a page rendered in between from the old rows
+    would be kept under the new generation; the second makes it unreachable. A rollback
+    only costs the copies a render."""
+    _new_generation()
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(_new_generation, robust=True)
+
+
+def _new_generation() -> int:
+    # A time in nanoseconds, not a counter: a generation evicted from the cache and started
+    # again can never match a copy stored under an earlier one.
+    generation = time.time_ns()
+    cache.set(GENERATION_KEY, generation, None)
+    return generation
+
+
+def _cacheable_request(request: HttpRequest) -> bool:
+    if request.method != "GET" or settings.CIVIS_PAGE_CACHE_SECONDS <= 0:
+        return False
+    cookies = request.COOKIES
+    return (
+        settings.SESSION_COOKIE_NAME not in cookies
+        and getattr(settings, "MESSAGE_COOKIE_NAME", "messages") not in cookies
+    )
+
+
+def _view_name(request: HttpRequest) -> str | None:
+    try:
+        return resolve(request.path_info).view_name
+    except Resolver404:
+        return None
+
+
+def _key(request: HttpRequest) -> str:
+    where = f"{request.scheme}|{request.get_host()}|{get_language() or ''}"
+    path = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:40]
+    return f"pagecache|{where}|{path}"
+
+
+def _storable(request: HttpRequest, response: HttpResponseBase) -> bool:
+    if not isinstance(response, HttpResponse) or response.status_code != 200:
+        return False
+    if response.cookies or request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
+        return False
+    session = getattr(request, "session", None)
+    if session is not None and session.modified:
+        return False
+    control = response.get("Cache-Control", "")
+    return "private" not in control and "no-store" not in control
+
+
+class AnonymousPageCacheMiddleware:
+    """Below the authentication and messages middlewares (it reads neither: a request
+    that could carry someone is never looked up), above the views."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+        self.views = frozenset(settings.CIVIS_PAGE_CACHE_VIEWS)
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if not _cacheable_request(request) or _view_name(request) not in self.views:
+            return self.get_response(request)
+        key = _key(request)
+        found = cache.get_many([GENERATION_KEY, key])
+        generation = found.get(GENERATION_KEY) or _new_generation()
+        kept = found.get(key)
+        if kept is not None and kept["generation"] == generation:
+            return self._answer(request, kept)
+        response = self.get_response(request)
+        if _storable(request, response):
+            assert isinstance(response, HttpResponse)  # noqa: S101 (checked by _storable)
+            kept = self._keep(request, response, generation)
+            cache.set(key, kept, settings.CIVIS_PAGE_CACHE_SECONDS)
+            response["ETag"] = kept["etag"]
+            response[HIT_HEADER] = "miss"
+        return response
+
+    @staticmethod
+    def _keep(request: HttpRequest, response: HttpResponse, generation: int) -> dict[str, Any]:
+        patch_vary_headers(response, ("Cookie",))
+        nonce = get_nonce(request)
+        return {
+            "generation": generation,
+            "status": response.status_code,
+            "headers": [(k, v) for k, v in response.items() if k.lower() in KEPT_HEADERS],
+            "content": response.content,
+            # The nonce the page was rendered with, if it used one (LazyNonce is falsy
+            # until read).
+            "nonce": str(nonce) if nonce else "",
+            # The view's own validator if it gave one (the catalog's), else the body's.
+            "etag": response.get("ETag")
+            or '"pc-' + hashlib.sha256(response.content).hexdigest()[:32] + '"',
+        }
+
+    @staticmethod
+    def _answer(request: HttpRequest, kept: dict[str, Any]) -> HttpResponse:
+        content: bytes = kept["content"]
+        if kept["nonce"]:
+            fresh = get_nonce(request)
+            if fresh is not None:
+                content = content.replace(kept["nonce"].encode(), str(fresh).encode())
+        response = HttpResponse(content, status=kept["status"])
+        for name, value in kept["headers"]:
+            response[name] = value
+        response["ETag"] = kept["etag"]
+        response[HIT_HEADER] = "hit"
+        return response
