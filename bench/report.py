@@ -10,6 +10,8 @@ TARGET_P95_MS = 100.0  # PostgreSQL, 100k documents, every persona
 TARGET_RESTRICTED_RATIO = 1.5  # a restricted persona's p95 over the administrator's
 TARGET_NAIVE_RATIO = 10.0  # naive baseline p50 over ours
 TARGET_DOCS_PER_S = 200.0  # indexing throughput during a rebuild
+TARGET_OVER_LIMIT = 1.3  # Civis p95 over the untrimmed search's, every persona (issue 15)
+TARGET_OVER_PEERS = 10.0  # each peer's p95 over Civis's
 
 
 def _ok(good: bool) -> str:
@@ -56,8 +58,48 @@ def table(results: dict[str, Any]) -> str:
             f"{run['people']['agents']} agents, {run['people']['citizens']} citoyens, "
             f"{run['authorities']} collectivités"
         )
+        if "database_bytes_per_document" in run:
+            lines.append(
+                f"{'':<11}base {run['database_bytes'] / 2**20:.0f} Mo, "
+                f"{run['database_bytes_per_document']:.0f} octets par document (index de "
+                f"recherche {run['search_index_bytes_per_document']:.0f}) ; mémoire de pointe "
+                f"du processus de construction {run['build_peak_rss_mb']:.0f} Mo"
+            )
         lines.append("")
+        if run.get("peers"):
+            lines += peers_table(run["peers"], run["personas"])
     return "\n".join(lines)
+
+
+def peers_table(peers: dict[str, Any], civis: dict[str, Any]) -> list[str]:
+    """Ratios first: Civis over the untrimmed limit, each peer over Civis (p95)."""
+    header = (
+        f"{'persona':<22}{'Civis/limite':>13}{'Wagtail/Civis':>15}{'guardian/Civis':>16}"
+        f"{'Civis p95':>11}{'limite':>9}{'Wagtail':>10}{'guardian':>10}  cibles"
+    )
+    lines = ["Pairs (PostgreSQL, p95 en ms) :", header, "-" * len(header)]
+    for persona, row in peers["personas"].items():
+        over_limit = row["civis_over_limit_p95"]
+        checks = [
+            f"≤{TARGET_OVER_LIMIT}xlimite:{_ok(over_limit <= TARGET_OVER_LIMIT)}",
+            f"Wagtail≥{TARGET_OVER_PEERS:.0f}x:"
+            f"{_ok(row['wagtail_over_civis_p95'] >= TARGET_OVER_PEERS)}",
+            f"guardian≥{TARGET_OVER_PEERS:.0f}x:"
+            f"{_ok(row['guardian_over_civis_p95'] >= TARGET_OVER_PEERS)}",
+        ]
+        lines.append(
+            f"{persona:<22}{over_limit:>12.2f}x{row['wagtail_over_civis_p95']:>14.1f}x"
+            f"{row['guardian_over_civis_p95']:>15.1f}x{civis[persona]['p95_ms']:>11.1f}"
+            f"{row['limit']['p95_ms']:>9.1f}{row['wagtail']['p95_ms']:>10.1f}"
+            f"{row['guardian']['p95_ms']:>10.1f}  {' '.join(checks)}"
+        )
+    lines.append(
+        f"index de Wagtail construit en {peers['wagtail_index_seconds']:.0f} s ; "
+        f"{peers['guardian_rows']} droits django-guardian en "
+        f"{peers['guardian_rights_seconds']:.0f} s"
+    )
+    lines.append("")
+    return lines
 
 
 if __name__ == "__main__":

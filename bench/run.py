@@ -64,7 +64,12 @@ def main() -> int:
     databases = os.environ.get("BENCH_DATABASES", "sqlite,postgresql").split(",")
     if "search" not in suites:
         databases = []
-    results: dict[str, Any] = {"documents": int(os.environ.get("BENCH_DOCS", "100000")), "runs": {}}
+    # A run of some suites keeps the others' last results (one file, the README's table).
+    results: dict[str, Any] = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    if databases:
+        results["documents"] = int(os.environ.get("BENCH_DOCS", "100000"))
+        results["runs"] = {}
+    results.setdefault("runs", {})
     for database in databases:
         with tempfile.TemporaryDirectory(prefix="civis-bench-") as workdir:
             out = Path(workdir) / "result.json"
@@ -101,7 +106,7 @@ def main() -> int:
     RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     from bench.report import table
 
-    if results["runs"]:
+    if results["runs"] and "documents" in results:
         print(table(results))
     if "election_night" in results:
         print(election_night.table(results["election_night"]))

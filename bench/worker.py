@@ -10,8 +10,10 @@ import random
 import statistics
 import sys
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
@@ -48,6 +50,135 @@ def _machine(connection: BaseDatabaseWrapper) -> str:
 
         database = f"SQLite {sqlite3.sqlite_version}"
     return f"{os.cpu_count()} processeurs, {database}"
+
+
+def _sizes(connection: BaseDatabaseWrapper, n_docs: int) -> dict[str, float]:
+    """The database's size per document, and this process's peak memory (it built the world
+    and the index: the worker's share of the work, in one process)."""
+    import resource
+
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if connection.vendor != "postgresql":
+        return {"build_peak_rss_mb": peak_mb}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_database_size(current_database())")
+        total = cursor.fetchone()[0]
+        cursor.execute("SELECT pg_total_relation_size('search_searchentry')")
+        index = cursor.fetchone()[0]
+    return {
+        "build_peak_rss_mb": peak_mb,
+        "database_bytes": total,
+        "database_bytes_per_document": total / n_docs if n_docs else 0.0,
+        "search_index_bytes_per_document": index / n_docs if n_docs else 0.0,
+    }
+
+
+def _explain_slowest(
+    personas: dict[str, Any], queries: dict[str, Any]
+) -> dict[str, dict[str, str]]:
+    """Where the time goes: for each persona, the slowest statement of its slowest query,
+    with PostgreSQL's EXPLAIN (ANALYZE, BUFFERS)."""
+    from django.db import connection
+
+    from identity.selectors import forget_principals
+    from search.selectors import search_documents
+
+    found: dict[str, dict[str, str]] = {}
+    for name, user in personas.items():
+        slowest: tuple[float, str, str, Any] = (0.0, "", "", None)
+        for label, query in queries.items():
+            statements: list[tuple[float, str, Any]] = []
+
+            def timed(  # type: ignore[no-untyped-def]
+                execute, sql, params, many, context, statements=statements
+            ):
+                t = time.perf_counter()
+                try:
+                    return execute(sql, params, many, context)
+                finally:
+                    statements.append((time.perf_counter() - t, sql, params))
+
+            if user is not None:
+                forget_principals(user)
+            with connection.execute_wrapper(timed):
+                search_documents(user, query)
+            for seconds, sql, params in statements:
+                if seconds > slowest[0] and sql.lstrip().upper().startswith(("SELECT", "WITH")):
+                    slowest = (seconds, label, sql, params)
+        seconds, label, sql, params = slowest
+        if not sql:
+            continue
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        found[name] = {"query": label, "ms": f"{seconds * 1000:.1f}", "plan": plan}
+    return found
+
+
+def _peers(
+    personas: dict[str, Any], queries: dict[str, Any], measured: dict[str, Any], repeat: int
+) -> dict[str, Any]:
+    """The limit, Wagtail's way and guardian's way, per persona, on the same queries (see
+    bench/peers.py); guardian's totals must be Civis's."""
+    from bench import peers
+    from identity.models import User
+
+    peer_repeat = int(os.environ.get("BENCH_PEER_REPEAT", "3"))
+    print("   pairs : index de Wagtail…", flush=True)
+    wagtail_seconds = peers.build_wagtail_index()
+    superuser = User.objects.create(username="bench-superuser", is_superuser=True, kind="agent")
+    timings: dict[str, dict[str, list[float]]] = {}
+    totals: dict[str, dict[str, dict[str, int]]] = {}
+
+    def measure(name: str, peer: str, count: int, run: Callable[[], int], label: str) -> None:
+        totals.setdefault(name, {}).setdefault(label, {})[peer] = run()  # warm
+        for _ in range(count):
+            t = time.perf_counter()
+            run()
+            timings.setdefault(name, {}).setdefault(peer, []).append(
+                (time.perf_counter() - t) * 1000
+            )
+
+    for name, user in personas.items():
+        for label, query in queries.items():
+            measure(name, "limit", repeat, partial(peers.limit_way, superuser, query), label)
+            measure(name, "wagtail", peer_repeat, partial(peers.wagtail_way, user, query), label)
+    print("   pairs : droits django-guardian…", flush=True)
+    guardian_seconds, readers, rows = peers.build_guardian_rights(personas)
+    for name in personas:
+        for label, query in queries.items():
+            run = partial(peers.guardian_way, readers[name], query)
+            measure(name, "guardian", peer_repeat, run, label)
+            civis_total = measured[name]["queries"][label]["total"]
+            if totals[name][label]["guardian"] != civis_total:
+                raise SystemExit(
+                    f"{name} / {label}: guardian {totals[name][label]['guardian']} "
+                    f"!= Civis {civis_total}"
+                )
+    result: dict[str, Any] = {
+        "wagtail_index_seconds": wagtail_seconds,
+        "guardian_rights_seconds": guardian_seconds,
+        "guardian_rows": rows,
+        "personas": {},
+    }
+    for name in personas:
+        civis_p50, civis_p95 = measured[name]["p50_ms"], measured[name]["p95_ms"]
+        row: dict[str, Any] = {"totals": totals[name]}
+        for peer, values in timings[name].items():
+            p50, p95 = statistics.median(values), percentile(values, 0.95)
+            row[peer] = {"p50_ms": p50, "p95_ms": p95}
+        row["civis_over_limit_p95"] = civis_p95 / row["limit"]["p95_ms"]
+        row["wagtail_over_civis_p95"] = row["wagtail"]["p95_ms"] / civis_p95
+        row["guardian_over_civis_p95"] = row["guardian"]["p95_ms"] / civis_p95
+        row["wagtail_over_civis_p50"] = row["wagtail"]["p50_ms"] / civis_p50
+        row["guardian_over_civis_p50"] = row["guardian"]["p50_ms"] / civis_p50
+        result["personas"][name] = row
+        print(
+            f"   {name}: limite p95 {row['limit']['p95_ms']:.1f} ms, Wagtail "
+            f"{row['wagtail']['p95_ms']:.1f} ms, guardian {row['guardian']['p95_ms']:.1f} ms",
+            flush=True,
+        )
+    return result
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -194,10 +325,20 @@ def main(out: Path) -> None:
             "queries": per_query,
         }
         print(f"   {name}: p50 {p50:.1f} ms, p95 {measured[name]['p95_ms']:.1f} ms", flush=True)
+    sizes = _sizes(connection, n_docs)
+    explain = _explain_slowest(personas, queries) if connection.vendor == "postgresql" else {}
+    peers = (
+        _peers(personas, queries, measured, repeat)
+        if connection.vendor == "postgresql" and os.environ.get("BENCH_PEERS", "1") != "0"
+        else {}
+    )
     out.write_text(
         json.dumps(
             {
                 "machine": _machine(connection),
+                **sizes,
+                "explain": explain,
+                "peers": peers,
                 "build_seconds": build_seconds,
                 "index_seconds": index_seconds,
                 "index_docs_per_s": indexed / index_seconds if index_seconds else 0.0,
