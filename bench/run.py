@@ -12,7 +12,12 @@ Environment: BENCH_DOCS (100000), BENCH_DATABASES ("sqlite,postgresql"), BENCH_T
 (postgres://postgres@127.0.0.1:5432/civis_bench, dropped and created afresh), BENCH_REPEAT
 (7 timed runs of each query), BENCH_NAIVE_REPEAT (1).
 
-BENCH_SUITES ("search,elections,polling,relevance") chooses what runs: "elections" is election
+BENCH_SUITES ("search,http,elections,polling,relevance") chooses what runs. "search" also
+measures the peers on PostgreSQL (bench/peers.py: the untrimmed limit, Wagtail's search,
+django-guardian; BENCH_PEERS=0 skips them, BENCH_PEER_REPEAT) and the database's size per
+document. "http" is the portal over HTTP at 16 connections (bench/http_load.py: gunicorn, wrk,
+on the PostgreSQL database the search suite built, else a SQLite demo; BENCH_HTTP_DATABASE,
+BENCH_HTTP_SECONDS). "elections" is election
 night under load over HTTP (bench/election_night.py: gunicorn, wrk, BENCH_LOAD_DATABASE, default
 sqlite); "polling" is « Où voter ? » measured on the shared Val-de-Marne ground truth
 (bench/polling_eval.py, on SQLite: accuracy of the polling-station lookup on held-out addresses,
@@ -60,7 +65,7 @@ def _env(database: str, workdir: str) -> dict[str, str]:
 
 
 def main() -> int:
-    suites = os.environ.get("BENCH_SUITES", "search,elections,polling,relevance").split(",")
+    suites = os.environ.get("BENCH_SUITES", "search,http,elections,polling,relevance").split(",")
     databases = os.environ.get("BENCH_DATABASES", "sqlite,postgresql").split(",")
     if "search" not in suites:
         databases = []
@@ -81,6 +86,16 @@ def main() -> int:
                 check=True,
             )
             results["runs"][database] = json.loads(out.read_text())
+    if "http" in suites:
+        from bench import http_load
+
+        # On the database the search suite just built (PostgreSQL), else a fresh demo.
+        database = os.environ.get("BENCH_HTTP_DATABASE") or (
+            "postgresql" if "postgresql" in databases else "sqlite"
+        )
+        with tempfile.TemporaryDirectory(prefix="civis-bench-http-") as workdir:
+            print(f"== charge HTTP ({database}) : gunicorn et wrk…", flush=True)
+            results["http"] = http_load.run(_env(database, workdir), Path(workdir))
     if "elections" in suites:
         from bench import election_night
 
@@ -108,6 +123,10 @@ def main() -> int:
 
     if results["runs"] and "documents" in results:
         print(table(results))
+    if "http" in results:
+        from bench import http_load
+
+        print(http_load.table(results["http"]))
     if "election_night" in results:
         print(election_night.table(results["election_night"]))
     if "polling" in results:

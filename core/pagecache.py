@@ -110,8 +110,12 @@ def _storable(request: HttpRequest, response: HttpResponseBase) -> bool:
         return False
     if response.cookies or request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
         return False
+    # What the outer middlewares will turn into cookies for this visitor alone.
     session = getattr(request, "session", None)
     if session is not None and session.modified:
+        return False
+    messages = getattr(request, "_messages", None)
+    if messages is not None and getattr(messages, "added_new", False):
         return False
     control = response.get("Cache-Control", "")
     return "private" not in control and "no-store" not in control

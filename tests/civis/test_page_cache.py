@@ -220,3 +220,25 @@ def test_no_one_ever_gets_a_page_kept_for_someone_else(site, visits):
                 assert f"Se déconnecter ({people[other].display_name})" not in body
     for user in people.values():
         user.delete()
+
+
+def test_a_page_that_leaves_a_message_or_a_session_is_that_visitors_own(site, rf):
+    from django.contrib.messages import info
+    from django.contrib.messages.storage.fallback import FallbackStorage
+    from django.contrib.sessions.backends.db import SessionStore
+
+    def with_message(request):
+        info(request, "Votre demande est enregistrée.")
+        return HttpResponse("<p>merci</p>")
+
+    def with_session(request):
+        request.session["seen"] = True
+        return HttpResponse("<p>bonjour</p>")
+
+    for view in (with_message, with_session):
+        middleware = AnonymousPageCacheMiddleware(view)
+        for _ in range(2):
+            request = rf.get("/")
+            request.session = SessionStore()
+            request._messages = FallbackStorage(request)
+            assert HIT_HEADER not in middleware(request), view.__name__
