@@ -109,6 +109,10 @@ def build_guardian_rights(personas: dict[str, User | None]) -> tuple[float, dict
     group_table = DocumentGroupGrant._meta.db_table
     user_table = DocumentUserGrant._meta.db_table
     with transaction.atomic(), connection.cursor() as cursor:
+        # The world's own view grants go: a grant on a draft gives no reading (Civis's rule),
+        # and guardian would count it. What may be read is all in the rows below.
+        DocumentGroupGrant.objects.filter(permission=permission).delete()
+        DocumentUserGrant.objects.filter(permission=permission).delete()
         # Synthetic principals (public, agents:A…) to their group, group:G to the real group.
         cursor.execute(
             f"INSERT INTO {group_table} (permission_id, content_object_id, group_id) "  # noqa: S608

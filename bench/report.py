@@ -12,6 +12,7 @@ TARGET_NAIVE_RATIO = 10.0  # naive baseline p50 over ours
 TARGET_DOCS_PER_S = 200.0  # indexing throughput during a rebuild
 TARGET_OVER_LIMIT = 1.3  # Civis p95 over the untrimmed search's, every persona (issue 15)
 TARGET_OVER_PEERS = 10.0  # each peer's p95 over Civis's
+TARGET_GROWTH = 3.0  # p95 at 1M documents over p95 at 100k, every persona
 
 
 def _ok(good: bool) -> str:
@@ -100,6 +101,53 @@ def peers_table(peers: dict[str, Any], civis: dict[str, Any]) -> list[str]:
     )
     lines.append("")
     return lines
+
+
+def scale_summary(run: dict[str, Any]) -> dict[str, Any]:
+    """What the growth table compares, from one PostgreSQL run."""
+    keys = (
+        "index_docs_per_s",
+        "index_seconds",
+        "build_seconds",
+        "wall_seconds",
+        "database_bytes_per_document",
+        "search_index_bytes_per_document",
+        "build_peak_rss_mb",
+    )
+    summary = {key: run[key] for key in keys if key in run}
+    summary["p95_ms"] = {name: m["p95_ms"] for name, m in run["personas"].items()}
+    summary["p50_ms"] = {name: m["p50_ms"] for name, m in run["personas"].items()}
+    return summary
+
+
+def scale_table(scale: dict[str, Any]) -> str:
+    """Each size's figures, and the growth of the largest over the reference (100k)."""
+    sizes = sorted(scale, key=int)
+    base, top = scale[sizes[0]], scale[sizes[-1]]
+    factor = int(sizes[-1]) / int(sizes[0])
+    lines = [
+        f"Passage à l'échelle (PostgreSQL), {int(sizes[0]):,} → {int(sizes[-1]):,} documents :"
+    ]
+    for persona, p95 in top["p95_ms"].items():
+        growth = p95 / base["p95_ms"][persona]
+        lines.append(
+            f"  {persona:<20} p95 {base['p95_ms'][persona]:>7.1f} → {p95:>7.1f} ms : x{growth:.2f} "
+            f"pour x{factor:.0f} documents (≤{TARGET_GROWTH:.0f}x:{_ok(growth <= TARGET_GROWTH)})"
+        )
+    for key, label in (
+        ("index_docs_per_s", "indexation (documents/s)"),
+        ("database_bytes_per_document", "octets par document"),
+        ("web_worker_peak_rss_mb", "mémoire d'un worker web (Mo)"),
+        ("db_worker_peak_rss_mb", "mémoire du worker de tâches (Mo)"),
+        ("build_peak_rss_mb", "mémoire du processus de construction (Mo)"),
+        ("wall_seconds", "durée de la suite (s)"),
+    ):
+        if key in base and key in top:
+            lines.append(
+                f"  {label:<42} {base[key]:>10.0f} → {top[key]:>10.0f} : "
+                f"x{top[key] / base[key]:.2f}"
+            )
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -34,12 +34,16 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.json"
+REFERENCE_DOCS = 100_000
 sys.path.insert(0, str(ROOT))  # run as a script: `python bench/run.py`
+
+from bench.report import scale_summary  # noqa: E402 (after the path above)
 
 
 def _env(database: str, workdir: str) -> dict[str, str]:
@@ -71,21 +75,30 @@ def main() -> int:
         databases = []
     # A run of some suites keeps the others' last results (one file, the README's table).
     results: dict[str, Any] = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    if databases:
-        results["documents"] = int(os.environ.get("BENCH_DOCS", "100000"))
-        results["runs"] = {}
-    results.setdefault("runs", {})
+    n_docs = int(os.environ.get("BENCH_DOCS", str(REFERENCE_DOCS)))
+    # The reference size fills the main tables; any other size (BENCH_DOCS=1000000) adds its
+    # figures to "scale" only, beside the reference's, for the growth ratios.
+    reference = n_docs == REFERENCE_DOCS
+    runs: dict[str, Any] = {}
     for database in databases:
         with tempfile.TemporaryDirectory(prefix="civis-bench-") as workdir:
             out = Path(workdir) / "result.json"
             print(f"== {database}: construction et mesures…", flush=True)
+            started = time.perf_counter()
             subprocess.run(  # noqa: S603 (our own worker, our own arguments)
                 [sys.executable, "-m", "bench.worker", str(out)],
                 env=_env(database, workdir),
                 cwd=ROOT,
                 check=True,
             )
-            results["runs"][database] = json.loads(out.read_text())
+            runs[database] = json.loads(out.read_text())
+            runs[database]["wall_seconds"] = time.perf_counter() - started
+    if runs and reference:
+        results["documents"] = n_docs
+        results["runs"] = runs
+    scale = results.setdefault("scale", {})
+    if "postgresql" in runs:
+        scale[str(n_docs)] = scale_summary(runs["postgresql"])
     if "http" in suites:
         from bench import http_load
 
@@ -95,7 +108,12 @@ def main() -> int:
         )
         with tempfile.TemporaryDirectory(prefix="civis-bench-http-") as workdir:
             print(f"== charge HTTP ({database}) : gunicorn et wrk…", flush=True)
-            results["http"] = http_load.run(_env(database, workdir), Path(workdir))
+            http = http_load.run(_env(database, workdir), Path(workdir))
+        if reference:
+            results["http"] = http
+        if database == "postgresql" and str(n_docs) in scale and "skipped" not in http:
+            scale[str(n_docs)]["web_worker_peak_rss_mb"] = http["web_worker_peak_rss_mb"]
+            scale[str(n_docs)]["db_worker_peak_rss_mb"] = http["db_worker_peak_rss_mb"]
     if "elections" in suites:
         from bench import election_night
 
@@ -119,10 +137,12 @@ def main() -> int:
 
         results["relevance"] = relevance.run(_env)
     RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
-    from bench.report import table
+    from bench.report import scale_table, table
 
-    if results["runs"] and "documents" in results:
+    if results.get("runs") and "documents" in results:
         print(table(results))
+    if len(results.get("scale", {})) > 1:
+        print(scale_table(results["scale"]))
     if "http" in results:
         from bench import http_load
 
