@@ -108,7 +108,14 @@ def _explain_slowest(
         seconds, label, sql, params = slowest
         if not sql:
             continue
-        with connection.cursor() as cursor:
+        from django.db import transaction
+
+        from search.backends.postgres import STATEMENT_SETTINGS
+
+        # With the settings the backend gives its statements (work_mem, parallel workers).
+        with transaction.atomic(), connection.cursor() as cursor:
+            for name_, value in STATEMENT_SETTINGS.items():
+                cursor.execute("SELECT set_config(%s, %s, true)", [name_, value])
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
             plan = "\n".join(row[0] for row in cursor.fetchall())
         found[name] = {"query": label, "ms": f"{seconds * 1000:.1f}", "plan": plan}

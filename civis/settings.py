@@ -207,7 +207,8 @@ CIVIS_CACHE_TABLE = "civis_cache"
 if CIVIS_CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
     CACHES: dict[str, dict[str, Any]] = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's, keeping its redis-py client (core/cache.py).
+            "BACKEND": "core.cache.RedisCache",
             "LOCATION": CIVIS_CACHE_URL,
             "KEY_PREFIX": "civis",
         }
@@ -222,6 +223,9 @@ else:
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": CIVIS_CACHE_TABLE,
             "KEY_PREFIX": "civis",
+            # Django's 300 would cull the kept anonymous pages (core/pagecache.py) as soon as
+            # Wagtail's per-page entries fill the table: a third of the rows at each write.
+            "OPTIONS": {"MAX_ENTRIES": 20000},
         }
     }
 

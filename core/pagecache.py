@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -92,9 +93,12 @@ def _cacheable_request(request: HttpRequest) -> bool:
     )
 
 
-def _view_name(request: HttpRequest) -> str | None:
+@lru_cache(maxsize=4096)
+def _view_name(path_info: str) -> str | None:
+    """The URL's view (the URLconf never changes while a process runs; bounded: any path
+    may be asked)."""
     try:
-        return resolve(request.path_info).view_name
+        return resolve(path_info).view_name
     except Resolver404:
         return None
 
@@ -130,7 +134,7 @@ class AnonymousPageCacheMiddleware:
         self.views = frozenset(settings.CIVIS_PAGE_CACHE_VIEWS)
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        if not _cacheable_request(request) or _view_name(request) not in self.views:
+        if not _cacheable_request(request) or _view_name(request.path_info) not in self.views:
             return self.get_response(request)
         key = _key(request)
         found = cache.get_many([GENERATION_KEY, key])

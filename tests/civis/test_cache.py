@@ -14,8 +14,9 @@ import pytest
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.db import DatabaseCache
-from django.core.cache.backends.redis import RedisCache
 from django.db import connection
+
+from core.cache import RedisCache
 
 REDIS_URL = os.environ.get("CIVIS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -53,11 +54,11 @@ def test_without_a_cache_url_the_cache_is_the_database_table():
     assert default["LOCATION"] == "civis_cache"
 
 
-def test_a_redis_url_selects_djangos_redis_cache():
+def test_a_redis_url_selects_djangos_redis_cache_keeping_its_client():
     result = _caches_with({"CIVIS_CACHE_URL": "redis://127.0.0.1:6379/2"})
     assert result.returncode == 0, result.stderr
     default = json.loads(result.stdout)["default"]
-    assert default["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert default["BACKEND"] == "core.cache.RedisCache"
     assert default["LOCATION"] == "redis://127.0.0.1:6379/2"
 
 
@@ -85,6 +86,8 @@ def test_redis_cache_set_in_one_connection_is_read_in_another():
         writer.set(key, {"jti": "abc"}, 60)
         assert reader.get(key) == {"jti": "abc"}
         assert reader.add(key, "again") is False  # what the replay set relies on
+        # One redis-py client for every operation (core/cache.py), over Django's pool.
+        assert reader._cache.get_client() is reader._cache.get_client()
     finally:
         writer.delete(key)
         writer.close()
