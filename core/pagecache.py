@@ -9,8 +9,8 @@ kept: it is that visitor's). A signed-in visitor's request always carries the se
 it is never answered from here and never stored.
 
 *Invalidation.* Every copy is stored with the site's *generation*, read before the page is
-rendered; ``public_pages_changed()`` moves the generation as the transaction that changed
-what anonymous visitors see writes, and again when it commits (the floors above call it:
+rendered; ``public_pages_changed()`` moves the generation when the transaction that changed
+what anonymous visitors see commits (the floors above call it:
 publication, withdrawal, scheduled go-live, an authority's or a page's edit). A copy of
 another generation is never answered, so a change is seen by the next request, on every
 process; a page rendered while the change committed carries the old generation and is never
@@ -33,7 +33,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db.transaction import on_commit
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.middleware.csp import get_nonce
@@ -62,17 +62,14 @@ KEPT_HEADERS = frozenset(
 
 
 def public_pages_changed() -> None:
-    """What anonymous visitors see changed: every kept page is stale, now and again once the
-    current transaction commits.
+    """What anonymous visitors see changed: every kept page is stale once the current
+    transaction commits (at once outside one).
 
-    Now: with the database cache the new generation is written in the same transaction as
-    the change, and commits or rolls back with it. After commit: with Redis the first write
-    is seen before the change commits, and a page rendered in between from the old rows
-    would be kept under the new generation; the second makes it unreachable. A rollback
-    only costs the copies a render."""
-    _new_generation()
-    if transaction.get_connection().in_atomic_block:
-        transaction.on_commit(_new_generation, robust=True)
+    At commit, not before: a page rendered before the commit read the old rows, and carries
+    the generation it read before rendering, which the commit then leaves behind. Nothing is
+    written inside the transaction: with the database cache, a write there would hold the
+    generation's row locked until commit and serialise (or deadlock) concurrent publishers."""
+    on_commit(_new_generation, robust=True)
 
 
 def _new_generation() -> int:

@@ -43,6 +43,15 @@ def _no_results_kept_from_another_test(settings):
     synonyms.clear_cache()
 
 
+@pytest.fixture
+def page_cache_on(settings, monkeypatch):
+    """The anonymous page cache on (core/pagecache.py). A test's transaction never commits:
+    what the cache does at commit is done at once here (a transactional test of
+    tests/civis/test_page_cache.py proves that it waits for the commit)."""
+    settings.CIVIS_PAGE_CACHE_SECONDS = 600
+    monkeypatch.setattr("core.pagecache.on_commit", lambda func, using=None, robust=False: func())
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # PBKDF2's production cost (~1 s per hash here) would dominate the suite's run time.

@@ -29,10 +29,11 @@ TITLE = "Arrêté de circulation quai Zéphyrin"
 
 
 @pytest.fixture(params=["sans cache", "cache des pages"])
-def pages(request, territory, settings):
+def pages(request, territory):
     """The authority page's URL; every journey runs twice, the second time with the anonymous
     page cache on (core/pagecache.py): a go-live or an end of display is seen at once."""
-    settings.CIVIS_PAGE_CACHE_SECONDS = 600 if request.param == "cache des pages" else 0
+    if request.param == "cache des pages":
+        request.getfixturevalue("page_cache_on")
     home = home_page_ensure(title="Civis", territory=territory.region)
     authorities = [territory.region, territory.metropole, territory.merignac, territory.bordeaux]
     authority_pages_sync(home=home, authorities=authorities)
