@@ -12,7 +12,7 @@ PYTHON ?= $(shell for p in python3.12 python3.13 python3.14 python3 python; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' \
 	2>/dev/null && { echo $$p; break; }; done)
 
-.PHONY: venv demo serve test lint bench polling-eval clean
+.PHONY: venv demo serve test lint bench bench-scale polling-eval clean
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	@if [ -z "$(PYTHON)" ]; then echo "Civis Data needs Python 3.12 or newer (python3.12 not found)." >&2; exit 1; fi
@@ -87,9 +87,20 @@ test: venv
 	else echo "node/npm not found: the OIDC and axe-core tests will be skipped" >&2; fi
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
-# Search latency on SQLite and PostgreSQL against a naive baseline (BENCH_DOCS=20000 for a
-# quick run; BENCH_DATABASES=sqlite without a PostgreSQL server). Writes bench/results.json.
+# Every suite (bench/run.py): search per persona on SQLite and PostgreSQL with its peers
+# (the untrimmed limit, Wagtail's search, django-guardian), the HTTP load, election night,
+# « Où voter ? », relevance. BENCH_DOCS=20000 for a quick run; BENCH_DATABASES=sqlite
+# without a PostgreSQL server. Writes bench/results.json and prints the tables.
 bench: venv
+	$(BIN)/python bench/run.py
+
+# A million documents on PostgreSQL (its own database, beside the 100k one): search per
+# persona, index build, size per document, then the HTTP load and the processes' memory; the
+# growth over the 100k figures of bench/results.json is printed (naive way and peers off:
+# they take minutes a query at that size). About 35 minutes on 2 cores.
+bench-scale: venv
+	BENCH_DOCS=1000000 BENCH_SUITES=search,http BENCH_DATABASES=postgresql BENCH_PEERS=0 \
+	BENCH_NAIVE_REPEAT=0 BENCH_PG_URL=$${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/civis_bench_1m} \
 	$(BIN)/python bench/run.py
 
 # « Où voter ? » alone: accuracy and latency of the polling-station lookup on the shared

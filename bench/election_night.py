@@ -37,14 +37,16 @@ BUREAUX = 104
 CANDIDATES = 8
 TARGET_STATIC_RATIO = 0.5
 TARGET_VISIBLE_S = 10.0
+# wrk's summary as one JSON line; "errors" counts every failure, "timeouts" the answers that
+# took more than wrk's 2 s, "status" the answers other than 2xx/3xx.
 LUA = """
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
-    '{"requests": %d, "duration_us": %d, "bytes": %d, "errors": %d, '
-    .. '"p50_us": %d, "p95_us": %d, "p99_us": %d}\\n',
+    '{"requests": %d, "duration_us": %d, "bytes": %d, "errors": %d, "timeouts": %d, '
+    .. '"status": %d, "p50_us": %d, "p95_us": %d, "p99_us": %d}\\n',
     summary.requests, summary.duration, summary.bytes,
-    e.connect + e.read + e.write + e.status + e.timeout,
+    e.connect + e.read + e.write + e.status + e.timeout, e.timeout, e.status,
     latency:percentile(50), latency:percentile(95), latency:percentile(99)))
 end
 """

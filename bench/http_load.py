@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.election_night import _stop, _wait, _wrk
+from bench.election_night import LUA, _stop, _wait, _wrk
 
 ROOT = Path(__file__).resolve().parent.parent
 CONNECTIONS = 16
@@ -51,19 +51,6 @@ local i = 0
 request = function()
   i = i %% #words + 1
   return wrk.format("GET", wrk.path .. words[i])
-end
-"""
-# wrk's summary as one JSON line; "errors" counts every failure, "timeouts" the answers that
-# took more than wrk's 2 s, "status" the answers other than 2xx/3xx.
-LUA = """
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    '{"requests": %d, "duration_us": %d, "bytes": %d, "errors": %d, "timeouts": %d, '
-    .. '"status": %d, "p50_us": %d, "p95_us": %d, "p99_us": %d}\\n',
-    summary.requests, summary.duration, summary.bytes,
-    e.connect + e.read + e.write + e.status + e.timeout, e.timeout, e.status,
-    latency:percentile(50), latency:percentile(95), latency:percentile(99)))
 end
 """
 

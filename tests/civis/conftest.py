@@ -1,3 +1,3 @@
 """The documents tests' small territory (people in every role), for the portal-wide tests here."""
 
-from tests.documents.conftest import territory  # noqa: F401 (a fixture, used by name)
+from tests.documents.conftest import publish, territory  # noqa: F401 (fixtures, used by name)

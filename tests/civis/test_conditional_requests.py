@@ -14,14 +14,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def document(territory):
-    return services.document_create(
-        actor=territory.publisher,
-        owner=territory.merignac,
-        title="Compte rendu du conseil",
-        upload=pdf_upload(),
-        publish=True,
-    )
+def document(publish):
+    return publish(title="Compte rendu du conseil")
 
 
 @pytest.mark.parametrize(
