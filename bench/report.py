@@ -150,8 +150,90 @@ def scale_table(scale: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def markdown(results: dict[str, Any]) -> str:
+    """The README's benchmark tables (`python bench/report.py --markdown`), ratios first."""
+    out: list[str] = []
+    run = results.get("runs", {}).get("postgresql")
+    if run and run.get("peers"):
+        out += [
+            f"Search on PostgreSQL, {results['documents']:,} documents, p95 of ten queries "
+            "per persona:",
+            "",
+            "| Persona | Civis / limit | Wagtail / Civis | guardian / Civis | Civis p95 | "
+            "limit | Wagtail | guardian |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for persona, row in run["peers"]["personas"].items():
+            out.append(
+                f"| {persona} | {row['civis_over_limit_p95']:.2f}x | "
+                f"{row['wagtail_over_civis_p95']:.1f}x | {row['guardian_over_civis_p95']:.1f}x | "
+                f"{run['personas'][persona]['p95_ms']:.0f} ms | {row['limit']['p95_ms']:.0f} ms | "
+                f"{row['wagtail']['p95_ms']:.0f} ms | {row['guardian']['p95_ms']:.0f} ms |"
+            )
+        out += [
+            "",
+            f"Targets: Civis ≤ {TARGET_OVER_LIMIT}x the limit, each peer ≥ "
+            f"{TARGET_OVER_PEERS:.0f}x Civis. {run['machine']}.",
+            "",
+        ]
+    http = results.get("http")
+    if http and "results" in http:
+        out += [
+            f"HTTP ({http['database']}, cache {http['cache']}, gunicorn {http['workers']} "
+            f"workers, wrk {http['connections']} connections x {http['seconds']} s):",
+            "",
+            "| URL | / static file | req/s | p95 | errors (of which > 2 s) |",
+            "|---|---|---|---|---|",
+        ]
+        for name, data in http["results"].items():
+            out.append(
+                f"| {name} | {data['over_static']:.0%} | {data['rps']:.0f} | "
+                f"{data['p95_us'] / 1000:.0f} ms | {data['errors']} ({data.get('timeouts', 0)}) |"
+            )
+        out += [
+            "",
+            "Targets: 0 errors; the cached anonymous pages (accueil, page de collectivité) "
+            f"≥ 50 % of the static file. Peak memory: a web worker "
+            f"{http['web_worker_peak_rss_mb']:.0f} MB, the task worker "
+            f"{http['db_worker_peak_rss_mb']:.0f} MB.",
+            "",
+        ]
+    scale = results.get("scale", {})
+    if len(scale) > 1:
+        sizes = sorted(scale, key=int)
+        base, top = scale[sizes[0]], scale[sizes[-1]]
+        out += [
+            f"Scale on PostgreSQL, {int(sizes[0]):,} → {int(sizes[-1]):,} documents:",
+            "",
+            f"| | {int(sizes[0]):,} | {int(sizes[-1]):,} | growth |",
+            "|---|---|---|---|",
+        ]
+        for persona, p95 in top["p95_ms"].items():
+            out.append(
+                f"| p95, {persona} | {base['p95_ms'][persona]:.0f} ms | {p95:.0f} ms | "
+                f"{p95 / base['p95_ms'][persona]:.2f}x |"
+            )
+        for key, label, unit in (
+            ("index_docs_per_s", "index build", " documents/s"),
+            ("database_bytes_per_document", "database per document", " bytes"),
+            ("web_worker_peak_rss_mb", "web worker peak memory", " MB"),
+            ("db_worker_peak_rss_mb", "task worker peak memory", " MB"),
+            ("build_peak_rss_mb", "build process peak memory", " MB"),
+            ("wall_seconds", "search suite's duration", " s"),
+        ):
+            if key in base and key in top:
+                out.append(
+                    f"| {label} | {base[key]:,.0f}{unit} | {top[key]:,.0f}{unit} | "
+                    f"{top[key] / base[key]:.2f}x |"
+                )
+        out += ["", f"Target: p95 grows ≤ {TARGET_GROWTH:.0f}x for 10x the documents.", ""]
+    return "\n".join(out)
+
+
 if __name__ == "__main__":
     import json
+    import sys
     from pathlib import Path
 
-    print(table(json.loads((Path(__file__).parent / "results.json").read_text())))
+    found = json.loads((Path(__file__).parent / "results.json").read_text())
+    print(markdown(found) if "--markdown" in sys.argv else table(found))
