@@ -68,6 +68,10 @@ def _env(database: str, workdir: str) -> dict[str, str]:
     return env
 
 
+def _save(results: dict[str, Any]) -> None:
+    RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+
+
 def main() -> int:
     suites = os.environ.get("BENCH_SUITES", "search,http,elections,polling,relevance").split(",")
     databases = os.environ.get("BENCH_DATABASES", "sqlite,postgresql").split(",")
@@ -99,6 +103,7 @@ def main() -> int:
     scale = results.setdefault("scale", {})
     if "postgresql" in runs:
         scale[str(n_docs)] = scale_summary(runs["postgresql"])
+    _save(results)  # a later suite's failure keeps what was measured
     if "http" in suites:
         from bench import http_load
 
@@ -114,6 +119,7 @@ def main() -> int:
         if database == "postgresql" and str(n_docs) in scale and "skipped" not in http:
             scale[str(n_docs)]["web_worker_peak_rss_mb"] = http["web_worker_peak_rss_mb"]
             scale[str(n_docs)]["db_worker_peak_rss_mb"] = http["db_worker_peak_rss_mb"]
+        _save(results)
     if "elections" in suites:
         from bench import election_night
 
@@ -136,7 +142,7 @@ def main() -> int:
         from bench import relevance
 
         results["relevance"] = relevance.run(_env)
-    RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    _save(results)
     from bench.report import scale_table, table
 
     if results.get("runs") and "documents" in results:

@@ -232,8 +232,8 @@ else:
 # What anonymous visitors see (core/pagecache.py): these views' answers to a visitor with no
 # session, kept in the shared cache and made stale on commit of any change they show
 # (civis/portal/receivers.py). CIVIS_PAGE_CACHE_SECONDS only bounds how long a copy is kept;
-# 0 turns the page cache off.
-CIVIS_PAGE_CACHE_SECONDS = env_int("CIVIS_PAGE_CACHE_SECONDS", 600)
+# 0 turns the page cache off, the default in debug (a template being edited shows at once).
+CIVIS_PAGE_CACHE_SECONDS = env_int("CIVIS_PAGE_CACHE_SECONDS", 0 if DEBUG else 600)
 CIVIS_PAGE_CACHE_VIEWS = [
     "wagtail_serve",  # the home and authority pages
     "document_detail",
