@@ -116,6 +116,8 @@ def main() -> int:
             http = http_load.run(_env(database, workdir), Path(workdir))
         if reference:
             results["http"] = http
+        elif database == "postgresql" and str(n_docs) in scale:
+            scale[str(n_docs)]["http"] = http
         if database == "postgresql" and str(n_docs) in scale and "skipped" not in http:
             scale[str(n_docs)]["web_worker_peak_rss_mb"] = http["web_worker_peak_rss_mb"]
             scale[str(n_docs)]["db_worker_peak_rss_mb"] = http["db_worker_peak_rss_mb"]

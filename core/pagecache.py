@@ -160,9 +160,13 @@ class AnonymousPageCacheMiddleware:
             # The nonce the page was rendered with, if it used one (LazyNonce is falsy
             # until read).
             "nonce": str(nonce) if nonce else "",
-            # The view's own validator if it gave one (the catalog's), else the body's.
+            # The view's own validator if it gave one (the catalog's), else the body's: weak
+            # when the answers differ by their nonce, byte for byte otherwise.
             "etag": response.get("ETag")
-            or '"pc-' + hashlib.sha256(response.content).hexdigest()[:32] + '"',
+            or ("W/" if nonce else "")
+            + '"pc-'
+            + hashlib.sha256(response.content).hexdigest()[:32]
+            + '"',
         }
 
     @staticmethod
