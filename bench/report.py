@@ -115,6 +115,8 @@ def scale_summary(run: dict[str, Any]) -> dict[str, Any]:
         "build_peak_rss_mb",
     )
     summary = {key: run[key] for key in keys if key in run}
+    if run.get("explain"):  # where the time goes, each persona's slowest statement
+        summary["explain"] = run["explain"]
     summary["p95_ms"] = {name: m["p95_ms"] for name, m in run["personas"].items()}
     summary["p50_ms"] = {name: m["p50_ms"] for name, m in run["personas"].items()}
     return summary
@@ -225,6 +227,15 @@ def markdown(results: dict[str, Any]) -> str:
                 out.append(
                     f"| {label} | {base[key]:,.0f}{unit} | {top[key]:,.0f}{unit} | "
                     f"{top[key] / base[key]:.2f}x |"
+                )
+        base_http, top_http = base.get("http", results.get("http")), top.get("http")
+        if base_http and top_http and "results" in base_http and "results" in top_http:
+            for name in ("accueil", "page de collectivité", "API de recherche"):
+                before, after = base_http["results"][name], top_http["results"][name]
+                out.append(
+                    f"| HTTP {name}: req/s (/ static file) | {before['rps']:,.0f} "
+                    f"({before['over_static']:.0%}) | {after['rps']:,.0f} "
+                    f"({after['over_static']:.0%}) | {after['rps'] / before['rps']:.2f}x |"
                 )
         out += ["", f"Target: p95 grows ≤ {TARGET_GROWTH:.0f}x for 10x the documents.", ""]
     return "\n".join(out)
