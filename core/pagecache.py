@@ -26,6 +26,7 @@ header with the request's own), so a nonce is never shared between visitors. The
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections.abc import Callable
 from functools import lru_cache
@@ -41,6 +42,7 @@ from django.urls import Resolver404, resolve
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language
 
+logger = logging.getLogger(__name__)
 GENERATION_KEY = "pagecache|generation"
 HIT_HEADER = "X-Civis-Cache"
 # Headers a copy is answered with; the others are the request's own (cookies, CSP, Date).
@@ -134,8 +136,12 @@ class AnonymousPageCacheMiddleware:
         if not _cacheable_request(request) or _view_name(request.path_info) not in self.views:
             return self.get_response(request)
         key = _key(request)
-        found = cache.get_many([GENERATION_KEY, key])
-        generation = found.get(GENERATION_KEY) or _new_generation()
+        try:
+            found = cache.get_many([GENERATION_KEY, key])
+            generation = found.get(GENERATION_KEY) or _new_generation()
+        except Exception:  # the cache is down: the page is rendered, never a 500
+            logger.warning("Page cache unavailable, rendering %s", request.path, exc_info=True)
+            return self.get_response(request)
         kept = found.get(key)
         if kept is not None and kept["generation"] == generation:
             return self._answer(request, kept)
@@ -143,7 +149,11 @@ class AnonymousPageCacheMiddleware:
         if _storable(request, response):
             assert isinstance(response, HttpResponse)  # noqa: S101 (checked by _storable)
             kept = self._keep(request, response, generation)
-            cache.set(key, kept, settings.CIVIS_PAGE_CACHE_SECONDS)
+            try:
+                cache.set(key, kept, settings.CIVIS_PAGE_CACHE_SECONDS)
+            except Exception:  # kept next time, when the cache answers again
+                logger.warning("Page cache unavailable, not keeping %s", request.path)
+                return response
             response["ETag"] = kept["etag"]
             response[HIT_HEADER] = "miss"
         return response

@@ -262,3 +262,20 @@ def test_a_change_makes_kept_pages_stale_when_it_commits_not_before(settings, te
         # Not committed: what is kept still shows what was (and is, for every other reader).
         assert anonymous.get(url)[HIT_HEADER] == "hit"
     assert anonymous.get(url)[HIT_HEADER] == "miss"
+
+
+def test_a_cache_that_does_not_answer_leaves_the_pages_rendered(site, monkeypatch):
+    class Down:
+        def __getattr__(self, _name):
+            def fail(*_args, **_kwargs):
+                raise ConnectionError("Redis ne répond pas")
+
+            return fail
+
+    # The page cache's own calls only (Wagtail reads the cache for each page URL too).
+    monkeypatch.setattr("core.pagecache.cache", Down())
+    anonymous = Client()
+    page = anonymous.get(merignac_url(site))
+    assert page.status_code == 200
+    assert HIT_HEADER not in page
+    assert "Mérignac" in page.content.decode()
