@@ -97,7 +97,7 @@ bench: venv
 # A million documents on PostgreSQL (its own database, beside the 100k one): search per
 # persona, index build, size per document, then the HTTP load and the processes' memory; the
 # growth over the 100k figures of bench/results.json is printed (naive way and peers off:
-# they take minutes a query at that size). About 35 minutes on 2 cores.
+# they take minutes a query at that size). About 16 minutes on 2 cores.
 bench-scale: venv
 	BENCH_DOCS=1000000 BENCH_SUITES=search,http BENCH_DATABASES=postgresql BENCH_PEERS=0 \
 	BENCH_NAIVE_REPEAT=0 BENCH_PG_URL=$${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/civis_bench_1m} \
