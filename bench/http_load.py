@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.election_night import LUA, _stop, _wait, _wrk
+from bench.election_night import LUA, _free_port, _stop, _wait, _wrk
 
 ROOT = Path(__file__).resolve().parent.parent
 CONNECTIONS = 16
@@ -228,12 +228,6 @@ def run(env: dict[str, str], workdir: Path) -> dict[str, Any]:
 # Empties the benchmark's own Redis database (13) before a run: pages kept by an earlier
 # run on another database must not be answered.
 _FLUSH = "import django; django.setup(); from django.core.cache import cache; cache.clear()"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def table(run: dict[str, Any]) -> str:

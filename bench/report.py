@@ -122,6 +122,27 @@ def scale_summary(run: dict[str, Any]) -> dict[str, Any]:
     return summary
 
 
+# The scale figures beside the latencies: key, console label (French), README label, unit.
+SCALE_ROWS = (
+    ("index_docs_per_s", "indexation (documents/s)", "index build", " documents/s"),
+    ("database_bytes_per_document", "octets par document", "database per document", " bytes"),
+    ("web_worker_peak_rss_mb", "mémoire d'un worker web (Mo)", "web worker peak memory", " MB"),
+    (
+        "db_worker_peak_rss_mb",
+        "mémoire du worker de tâches (Mo)",
+        "task worker peak memory",
+        " MB",
+    ),
+    (
+        "build_peak_rss_mb",
+        "mémoire du processus de construction (Mo)",
+        "build process peak memory",
+        " MB",
+    ),
+    ("wall_seconds", "durée de la suite (s)", "search suite's duration", " s"),
+)
+
+
 def scale_table(scale: dict[str, Any]) -> str:
     """Each size's figures, and the growth of the largest over the reference (100k)."""
     sizes = sorted(scale, key=int)
@@ -136,14 +157,7 @@ def scale_table(scale: dict[str, Any]) -> str:
             f"  {persona:<20} p95 {base['p95_ms'][persona]:>7.1f} → {p95:>7.1f} ms : x{growth:.2f} "
             f"pour x{factor:.0f} documents (≤{TARGET_GROWTH:.0f}x:{_ok(growth <= TARGET_GROWTH)})"
         )
-    for key, label in (
-        ("index_docs_per_s", "indexation (documents/s)"),
-        ("database_bytes_per_document", "octets par document"),
-        ("web_worker_peak_rss_mb", "mémoire d'un worker web (Mo)"),
-        ("db_worker_peak_rss_mb", "mémoire du worker de tâches (Mo)"),
-        ("build_peak_rss_mb", "mémoire du processus de construction (Mo)"),
-        ("wall_seconds", "durée de la suite (s)"),
-    ):
+    for key, label, _english, _unit in SCALE_ROWS:
         if key in base and key in top:
             lines.append(
                 f"  {label:<42} {base[key]:>10.0f} → {top[key]:>10.0f} : "
@@ -215,14 +229,7 @@ def markdown(results: dict[str, Any]) -> str:
                 f"| p95, {persona} | {base['p95_ms'][persona]:.0f} ms | {p95:.0f} ms | "
                 f"{p95 / base['p95_ms'][persona]:.2f}x |"
             )
-        for key, label, unit in (
-            ("index_docs_per_s", "index build", " documents/s"),
-            ("database_bytes_per_document", "database per document", " bytes"),
-            ("web_worker_peak_rss_mb", "web worker peak memory", " MB"),
-            ("db_worker_peak_rss_mb", "task worker peak memory", " MB"),
-            ("build_peak_rss_mb", "build process peak memory", " MB"),
-            ("wall_seconds", "search suite's duration", " s"),
-        ):
+        for key, _french, label, unit in SCALE_ROWS:
             if key in base and key in top:
                 out.append(
                     f"| {label} | {base[key]:,.0f}{unit} | {top[key]:,.0f}{unit} | "

@@ -81,6 +81,7 @@ def _explain_slowest(
     from django.db import connection
 
     from identity.selectors import forget_principals
+    from search.backends import database_backend
     from search.selectors import search_documents
 
     found: dict[str, dict[str, str]] = {}
@@ -108,16 +109,9 @@ def _explain_slowest(
         seconds, label, sql, params = slowest
         if not sql:
             continue
-        from django.db import transaction
-
-        from search.backends.postgres import STATEMENT_SETTINGS
-
-        # With the settings the backend gives its statements (work_mem, parallel workers).
-        with transaction.atomic(), connection.cursor() as cursor:
-            for name_, value in STATEMENT_SETTINGS.items():
-                cursor.execute("SELECT set_config(%s, %s, true)", [name_, value])
-            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
-            plan = "\n".join(row[0] for row in cursor.fetchall())
+        # Run as the backend runs its statements: with its settings (work_mem, workers).
+        rows = database_backend()._execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+        plan = "\n".join(row[0] for row in rows)
         found[name] = {"query": label, "ms": f"{seconds * 1000:.1f}", "plan": plan}
     return found
 

@@ -20,7 +20,6 @@ from core.pagecache import HIT_HEADER, AnonymousPageCacheMiddleware, public_page
 from documents import services
 from identity.services.contact import authority_contact_update
 from opendata.services.datasets import dataset_withdraw
-from tests.documents.conftest import pdf_upload
 from tests.factories import make_dataset
 
 pytestmark = pytest.mark.django_db
@@ -48,12 +47,6 @@ def merignac_url(site) -> str:
     return site.merignac.portal_page.url
 
 
-def publish_one(site, title: str = TITLE):
-    return services.document_create(
-        actor=site.publisher, owner=site.merignac, title=title, upload=pdf_upload(), publish=True
-    )
-
-
 def test_a_second_anonymous_visit_is_answered_without_rendering(
     site, django_assert_max_num_queries
 ):
@@ -69,11 +62,11 @@ def test_a_second_anonymous_visit_is_answered_without_rendering(
     assert "Cookie" in again["Vary"]
 
 
-def test_a_publication_and_a_withdrawal_are_seen_by_the_next_request(site):
+def test_a_publication_and_a_withdrawal_are_seen_by_the_next_request(site, publish):
     anonymous = Client()
     for url in (merignac_url(site), "/documents/flux/", "/sitemap.xml", "/"):
         anonymous.get(url)
-    document = publish_one(site)
+    document = publish(title=TITLE)
     link = f"/documents/{document.pk}/"
     authority_page = anonymous.get(merignac_url(site))
     assert TITLE in authority_page.content.decode()
@@ -154,12 +147,12 @@ def test_each_answer_from_the_cache_has_a_nonce_of_its_own(site, rf):
         assert body.content.decode() == f'<script nonce="{nonce}">go()</script>'
 
 
-def test_a_kept_page_revalidates_with_a_304(site):
+def test_a_kept_page_revalidates_with_a_304(site, publish):
     anonymous = Client()
     anonymous.get("/")
     hit = anonymous.get("/")
     assert anonymous.get("/", HTTP_IF_NONE_MATCH=hit["ETag"]).status_code == 304
-    publish_one(site)
+    publish(title=TITLE)
     assert anonymous.get("/", HTTP_IF_NONE_MATCH=hit["ETag"]).status_code in (200, 304)
     page = anonymous.get(merignac_url(site), HTTP_IF_NONE_MATCH=hit["ETag"])
     assert page.status_code == 200
